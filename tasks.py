@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import functools
 import inspect
+import shlex
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from invoke import Collection, Context, Exit, task
 
-from labbuilder import commands
-from labbuilder.errors import LabError
+from labbuilder import commands, lifecycle
+from labbuilder.errors import AnswerFileError, LabError
+from labbuilder.progress import Reporter
 from labbuilder.settings import Settings, to_mapping
 
 LAB_FLAGS: dict[str, tuple[Any, str]] = {
@@ -48,6 +51,14 @@ ITERABLE = ["enable", "disable", "memory", "vcpus", "disk", "set"]
 INTS = ("nodes", "service_workers")
 
 
+def exit_for(err: LabError) -> Exit:
+    """The one place a LabError becomes output and an exit code."""
+    if isinstance(err, AnswerFileError) and len(err.problems) > 1:
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+    return Exit(f"error: {err.message}", code=err.exit_code)
+
+
 def _flags(kwargs: dict[str, Any]) -> commands.Flags:
     values = {name: kwargs.pop(name) for name in LAB_FLAGS}
     for name in ITERABLE:
@@ -67,7 +78,7 @@ def lab_task(**extra: tuple[Any, str]) -> Callable[[Callable[..., Any]], Any]:
             try:
                 return fn(c, _flags(kwargs), **kwargs)
             except LabError as err:
-                raise Exit(f"error: {err.message}", code=err.exit_code) from err
+                raise exit_for(err) from err
 
         params = [inspect.Parameter("c", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
         params += [
@@ -86,6 +97,22 @@ def echo(lines: list[str]) -> None:
         print(line)
 
 
+def plain_task(fn: Callable[..., Any]) -> Any:
+    """``fn`` with LabError turned into a one-line error and its exit code."""
+
+    @functools.wraps(fn)
+    def body(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except LabError as err:
+            raise exit_for(err) from err
+
+    return body
+
+
+LAB = {"lab": "lab name (default poc)"}
+
+
 @lab_task()
 def plan(c: Context, flags: commands.Flags) -> None:
     """Print the lab that would be built: nodes, roles, addresses, sizes, host totals."""
@@ -98,5 +125,73 @@ def render(c: Context, flags: commands.Flags) -> None:
     echo(commands.render(c.config, flags))
 
 
-ns = Collection(plan, render)
-ns.configure({"labs_dir": "labs", "lab": to_mapping(Settings())})
+@lab_task(force=(False, "only warn where the host lacks memory (overcommit)"))
+def preflight(c: Context, flags: commands.Flags, force: bool) -> None:
+    """Check this host can run the lab: libvirt, vagrant, KVM/nesting, memory, disk, subnets, box."""
+    lines, failed = lifecycle.check(c.config, flags, force=force)
+    echo(lines)
+    if failed:
+        raise Exit("error: preflight failed: fix the FAIL lines above", code=5)
+
+
+@lab_task(
+    until=("deploy", "last stage to run: networks, vms, provision or deploy"),
+    force=(False, "start even where preflight only fails on memory (overcommit)"),
+)
+def up(c: Context, flags: commands.Flags, until: str, force: bool) -> None:
+    """Build the lab, resuming where it stopped: preflight, networks, vms, provision, deploy."""
+    echo(lifecycle.up(c.config, flags, lifecycle.Options(until=until, force=force), Reporter()))
+
+
+@task(help={**LAB, "purge": "also delete labs/<lab>/ (settings, answers, secrets, logs)"})
+@plain_task
+def down(c: Context, lab: str | None = None, purge: bool = False) -> None:
+    """Destroy the lab's VMs, disks, networks and runtime state (works on half-built labs)."""
+    echo(lifecycle.down(c.config, lab, Reporter(), purge=purge))
+
+
+@task(help=LAB)
+@plain_task
+def status(c: Context, lab: str | None = None) -> None:
+    """Show the lab's nodes, their state and addresses, and the stage reached."""
+    echo(lifecycle.status(c.config, lab))
+
+
+@task(name="list")
+@plain_task
+def list_(c: Context) -> None:
+    """List every lab on this host with its stage and running VMs."""
+    echo(lifecycle.list_labs(c.config))
+
+
+@task(help={**LAB, "node": "node name, e.g. controller or compute1", "command": "run this instead of a shell"})
+@plain_task
+def ssh(c: Context, node: str, lab: str | None = None, command: str = "") -> None:
+    """Open a shell (or run a command) on a node of the lab."""
+    argv = lifecycle.ssh_argv(c.config, lab, node, command)
+    c.run(" ".join(shlex.quote(a) for a in argv), pty=not command)
+
+
+@task(name="ssh-config", help=LAB)
+@plain_task
+def ssh_config(c: Context, lab: str | None = None) -> None:
+    """Print the lab's OpenSSH config (what testinfra and ssh -F use)."""
+    print(lifecycle.ssh_config_path(c.config, lab).read_text(), end="")
+
+
+@task(name="test-box")
+@plain_task
+def test_box(c: Context) -> None:
+    """Build the small Debian test box (no download; reused while unchanged) and add it."""
+    echo(lifecycle.test_box(c.config))
+
+
+ns = Collection(plan, render, preflight, up, down, status, list_, ssh, ssh_config, test_box)
+ns.configure(
+    {
+        "labs_dir": "labs",
+        "box_cache": "/var/lib/labbuilder/boxes",
+        "testbox_dir": "/var/lib/labbuilder/testbox",
+        "lab": to_mapping(Settings()),
+    }
+)

@@ -16,7 +16,8 @@ from typing import Literal
 
 from labbuilder.errors import AnswerFileError
 
-KEY_PATTERN = re.compile(r"CONFIG_[A-Z0-9_]+")
+#: Every Packstack key is CONFIG_*, except EXCLUDE_SERVERS (hosts a re-run skips).
+KEY_PATTERN = re.compile(r"CONFIG_[A-Z0-9_]+|EXCLUDE_SERVERS")
 SECTION = "general"
 
 Severity = Literal["error", "warning"]
@@ -94,7 +95,7 @@ def parse(text: str, source: str) -> dict[str, str]:
     """Read answer-file ``text`` into ``{key: value}`` in file order.
 
     Raises AnswerFileError naming ``source:line`` for every malformed line, duplicate key or
-    key outside CONFIG_[A-Z0-9_]+. The ``[general]`` header is optional.
+    key outside ``KEY_PATTERN``. The ``[general]`` header is optional.
     """
     state = _ParseState(answers={}, first_line={})
     errors: list[str] = []

@@ -39,10 +39,12 @@ def _hosts(lab: Lab) -> list[tuple[str, str]]:
         ("CONFIG_CONTROLLER_HOST", controller),
         ("CONFIG_COMPUTE_HOSTS", _ips(lab, Role.COMPUTE)),
         ("CONFIG_NETWORK_HOSTS", _ips(lab, Role.NETWORK)),
-        ("CONFIG_STORAGE_HOST", _ips(lab, Role.STORAGE)),
-        ("CONFIG_AMQP_HOST", controller),
-        ("CONFIG_MARIADB_HOST", controller),
     ]
+    storage = _ips(lab, Role.STORAGE)
+    if storage != controller:
+        # Packstack only honours a separate storage host among its "unsupported" options.
+        items += [("CONFIG_UNSUPPORTED", "y"), ("CONFIG_STORAGE_HOST", storage)]
+    items += [("CONFIG_AMQP_HOST", controller), ("CONFIG_MARIADB_HOST", controller)]
     if "ceilometer" in lab.services:
         items.append(("CONFIG_REDIS_HOST", controller))
     return items

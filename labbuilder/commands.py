@@ -119,7 +119,7 @@ def settings_for(config: Mapping[str, Any], flags: Flags) -> tuple[Settings, Lab
 
 
 def host_virt() -> tuple[bool, bool]:
-    facts = hostfacts.gather()
+    facts = hostfacts.gather(disk_path=Path("/var/lib/libvirt/images"))
     return hostfacts.virtualization(facts) == "kvm", hostfacts.nesting(facts)
 
 

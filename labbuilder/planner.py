@@ -30,6 +30,16 @@ MAX_VCPUS = 64
 MAX_DISK_GIB = 4096
 
 
+def prefix_for(lab_name: str) -> str:
+    """Prefix of everything the lab owns in libvirt: domains, volumes, networks."""
+    return f"labbuilder-{lab_name}-"
+
+
+def network_names(lab_name: str) -> tuple[str, str]:
+    prefix = prefix_for(lab_name)
+    return f"{prefix}ext", f"{prefix}tun"
+
+
 def check_lab_name(name: str) -> str:
     if not LAB_NAME.match(name):
         raise ConfigError(
@@ -226,7 +236,8 @@ def plan(settings: Settings, *, kvm: bool, nested: bool) -> Lab:
                 nested=nests and Role.COMPUTE in roles,
             )
         )
-    prefix = f"labbuilder-{name}-"
+    prefix = prefix_for(name)
+    ext_name, tun_name = network_names(name)
     return Lab(
         name=name,
         domain=domain,
@@ -237,8 +248,8 @@ def plan(settings: Settings, *, kvm: bool, nested: bool) -> Lab:
         nested=nests,
         neutron_backend=settings.neutron_backend,
         services=services,
-        external=Network(f"{prefix}ext", ext_net, gateway, "nat", dhcp),
-        tunnel=Network(f"{prefix}tun", tun_net, ad.offset(tun_net, ad.GATEWAY_OFFSET), "none"),
+        external=Network(ext_name, ext_net, gateway, "nat", dhcp),
+        tunnel=Network(tun_name, tun_net, ad.offset(tun_net, ad.GATEWAY_OFFSET), "none"),
         floating_range=fip,
         nodes=tuple(nodes),
         ntp_servers=ntp,

@@ -233,8 +233,11 @@ def check_subnets(
     """
     own = frozenset(own_existing)
     routes = tuple(route for route in routes if route not in own)
-    clashes, shadows = [], []
+    clashes: list[str] = []
+    shadows: list[str] = []
+    troubled: list[IPv4Network] = []
     for net in subnets:
+        found = len(clashes) + len(shadows)
         for route in routes:
             if route.subnet_of(net):
                 clashes.append(f"{net} overlaps host route {route}")
@@ -245,11 +248,13 @@ def check_subnets(
             for name, other in sorted(others.items())
             if net.overlaps(other)
         )
-    if not clashes and not shadows:
+        if len(clashes) + len(shadows) > found:
+            troubled.append(net)
+    if not troubled:
         return Check("subnets", "OK", ", ".join(str(net) for net in subnets) or "none")
     taken = [*routes, *others.values(), *subnets]
     suggestions = []
-    for net in subnets:
+    for net in troubled:
         free = free_subnet(net.prefixlen, taken)
         if free is not None:
             suggestions.append(str(free))

@@ -57,7 +57,7 @@ def prepare(
     sections = answers.merge(answers.computed(lab, password), user_answers(settings, base))
     problems = schema.check(answers.as_dict(sections))
     packstack_schema.raise_for(problems, "answers")
-    warnings = tuple(f"{p.key}: {p.message}" for p in problems if p.severity == "warning")
+    warnings = tuple(p.message for p in problems if p.severity == "warning")
     saved = to_mapping(settings)
     saved.pop("password")
     files = {
