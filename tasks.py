@@ -10,10 +10,13 @@ import functools
 import inspect
 import shlex
 import sys
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
-from invoke import Collection, Context, Exit, task
+from invoke.collection import Collection
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import task
 
 from labbuilder import commands, lifecycle
 from labbuilder.errors import AnswerFileError, LabError
@@ -34,8 +37,11 @@ LAB_FLAGS: dict[str, tuple[Any, str]] = {
     "dhcp_range": (None, "DHCP range on the external network, FIRST-LAST (default .100-.149)"),
     "floating_range": (None, "floating-IP pool, FIRST-LAST (default .150-.250)"),
     "neutron_backend": (None, "ovs (default: br-ex, br-int, br-tun) or ovn"),
-    "enable": (None, "turn a service on (repeatable): nova neutron keystone glance cinder "
-               "swift horizon ceilometer heat"),
+    "enable": (
+        None,
+        "turn a service on (repeatable): nova neutron keystone glance cinder "
+        "swift horizon ceilometer heat",
+    ),
     "disable": (None, "turn a service off (repeatable)"),
     "memory": (None, "KIND=MiB (repeatable); kinds: aio controller network storage compute"),
     "vcpus": (None, "KIND=N vCPUs per node kind (repeatable)"),
@@ -92,6 +98,11 @@ def lab_task(**extra: tuple[Any, str]) -> Callable[[Callable[..., Any]], Any]:
     return decorate
 
 
+def cfg(c: Context) -> Mapping[str, Any]:
+    """invoke's config (a DataProxy) read as the mapping the package expects."""
+    return cast(Mapping[str, Any], c.config)
+
+
 def echo(lines: list[str]) -> None:
     for line in lines:
         print(line)
@@ -116,19 +127,19 @@ LAB = {"lab": "lab name (default poc)"}
 @lab_task()
 def plan(c: Context, flags: commands.Flags) -> None:
     """Print the lab that would be built: nodes, roles, addresses, sizes, host totals."""
-    echo(commands.plan(c.config, flags))
+    echo(commands.plan(cfg(c), flags))
 
 
 @lab_task()
 def render(c: Context, flags: commands.Flags) -> None:
     """Write labs/<lab>/: Vagrantfile, answers.txt (validated), lab.yaml, secrets.yaml."""
-    echo(commands.render(c.config, flags))
+    echo(commands.render(cfg(c), flags))
 
 
 @lab_task(force=(False, "only warn where the host lacks memory (overcommit)"))
 def preflight(c: Context, flags: commands.Flags, force: bool) -> None:
-    """Check this host can run the lab: libvirt, vagrant, KVM/nesting, memory, disk, subnets, box."""
-    lines, failed = lifecycle.check(c.config, flags, force=force)
+    """Check the host can run the lab: libvirt, vagrant, KVM, nesting, memory, disk, subnets, box."""
+    lines, failed = lifecycle.check(cfg(c), flags, force=force)
     echo(lines)
     if failed:
         raise Exit("error: preflight failed: fix the FAIL lines above", code=5)
@@ -140,35 +151,41 @@ def preflight(c: Context, flags: commands.Flags, force: bool) -> None:
 )
 def up(c: Context, flags: commands.Flags, until: str, force: bool) -> None:
     """Build the lab, resuming where it stopped: preflight, networks, vms, provision, deploy."""
-    echo(lifecycle.up(c.config, flags, lifecycle.Options(until=until, force=force), Reporter()))
+    echo(lifecycle.up(cfg(c), flags, lifecycle.Options(until=until, force=force), Reporter()))
 
 
 @task(help={**LAB, "purge": "also delete labs/<lab>/ (settings, answers, secrets, logs)"})
 @plain_task
 def down(c: Context, lab: str | None = None, purge: bool = False) -> None:
     """Destroy the lab's VMs, disks, networks and runtime state (works on half-built labs)."""
-    echo(lifecycle.down(c.config, lab, Reporter(), purge=purge))
+    echo(lifecycle.down(cfg(c), lab, Reporter(), purge=purge))
 
 
 @task(help=LAB)
 @plain_task
 def status(c: Context, lab: str | None = None) -> None:
     """Show the lab's nodes, their state and addresses, and the stage reached."""
-    echo(lifecycle.status(c.config, lab))
+    echo(lifecycle.status(cfg(c), lab))
 
 
 @task(name="list")
 @plain_task
 def list_(c: Context) -> None:
     """List every lab on this host with its stage and running VMs."""
-    echo(lifecycle.list_labs(c.config))
+    echo(lifecycle.list_labs(cfg(c)))
 
 
-@task(help={**LAB, "node": "node name, e.g. controller or compute1", "command": "run this instead of a shell"})
+@task(
+    help={
+        **LAB,
+        "node": "node name, e.g. controller or compute1",
+        "command": "run this instead of a shell",
+    }
+)
 @plain_task
 def ssh(c: Context, node: str, lab: str | None = None, command: str = "") -> None:
     """Open a shell (or run a command) on a node of the lab."""
-    argv = lifecycle.ssh_argv(c.config, lab, node, command)
+    argv = lifecycle.ssh_argv(cfg(c), lab, node, command)
     c.run(" ".join(shlex.quote(a) for a in argv), pty=not command)
 
 
@@ -176,17 +193,31 @@ def ssh(c: Context, node: str, lab: str | None = None, command: str = "") -> Non
 @plain_task
 def ssh_config(c: Context, lab: str | None = None) -> None:
     """Print the lab's OpenSSH config (what testinfra and ssh -F use)."""
-    print(lifecycle.ssh_config_path(c.config, lab).read_text(), end="")
+    print(lifecycle.ssh_config_path(cfg(c), lab).read_text(), end="")
 
 
 @task(name="test-box")
 @plain_task
 def test_box(c: Context) -> None:
     """Build the small Debian test box (no download; reused while unchanged) and add it."""
-    echo(lifecycle.test_box(c.config))
+    echo(lifecycle.test_box(cfg(c)))
 
 
-ns = Collection(plan, render, preflight, up, down, status, list_, ssh, ssh_config, test_box)
+@task(help={"fast": "skip the tests that bring up VMs", "k": "only tests matching this expression"})
+def test(c: Context, fast: bool = False, k: str = "") -> None:
+    """Lint (ruff, mypy, shellcheck) and run the project's tests (unit + real VMs)."""
+    py = f"{sys.prefix}/bin"
+    c.run(f"{py}/ruff check labbuilder tests tasks.py", echo=True)
+    c.run(f"{py}/ruff format --check labbuilder tests tasks.py", echo=True)
+    c.run(f"{py}/mypy", echo=True)
+    c.run("shellcheck provision/*/*.sh hostsetup/*.sh", echo=True)
+    selection = ["-m", "'not vms'"] if fast else []
+    if k:
+        selection += ["-k", shlex.quote(k)]
+    c.run(f"{py}/pytest {' '.join(selection)}", echo=True, pty=False)
+
+
+ns = Collection(plan, render, preflight, up, down, status, list_, ssh, ssh_config, test_box, test)
 ns.configure(
     {
         "labs_dir": "labs",

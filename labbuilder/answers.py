@@ -115,9 +115,7 @@ def computed(lab: Lab, password: str) -> list[Section]:
 def merge(sections: list[Section], user: Mapping[str, str]) -> list[Section]:
     """User keys replace computed ones in place; new keys go into a last section."""
     known = {key for section in sections for key, _ in section.items}
-    out = [
-        Section(s.title, tuple((k, user.get(k, v)) for k, v in s.items)) for s in sections
-    ]
+    out = [Section(s.title, tuple((k, user.get(k, v)) for k, v in s.items)) for s in sections]
     extra = tuple((k, v) for k, v in user.items() if k not in known)
     if extra:
         out.append(Section("Set by the user (--set / answers file)", extra))

@@ -42,7 +42,13 @@ EL9_SIZES = {
     "storage": Sizes(vcpus=2, memory_mib=4096, disk_gib=60),
     "compute": Sizes(vcpus=2, memory_mib=4096, disk_gib=40),
 }
-EL9_MIN_MEMORY = {"aio": 8192, "controller": 8192, "network": 1536, "storage": 2048, "compute": 2048}
+EL9_MIN_MEMORY = {
+    "aio": 8192,
+    "controller": 8192,
+    "network": 1536,
+    "storage": 2048,
+    "compute": 2048,
+}
 
 # The Debian test box boots under emulation in 512 MiB; its disk is the box's own 4 GiB.
 TEST_SIZES = {kind: Sizes(vcpus=1, memory_mib=512, disk_gib=4) for kind in EL9_SIZES}

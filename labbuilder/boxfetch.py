@@ -42,8 +42,11 @@ def check(box: Box, installed: dict[str, str]) -> Check:
     if box.name in installed:
         return Check("box", "OK", f"{box.name} installed")
     if box.url is None:
-        remedy = "run `invoke test-box`" if box.os_family == "debian" else (
-            f"add it first: vagrant box add --name {box.name} <url or file>")
+        remedy = (
+            "run `invoke test-box`"
+            if box.os_family == "debian"
+            else (f"add it first: vagrant box add --name {box.name} <url or file>")
+        )
         return Check("box", "FAIL", f"{box.name} is not installed", remedy)
     return Check("box", "OK", f"{box.name} will be downloaded from {box.url} and checksum-verified")
 
@@ -61,7 +64,9 @@ def fetch(box: Box, cache: Path) -> Path:
     try:
         sums = parse_checksums(_get(box.checksum_url).decode())
     except (urllib.error.URLError, OSError) as err:
-        raise ToolError(f"cannot fetch {box.checksum_url} ({err}): check the host's internet access") from None
+        raise ToolError(
+            f"cannot fetch {box.checksum_url} ({err}): check the host's internet access"
+        ) from None
     if filename not in sums:
         raise ToolError(
             f"build {box.version} is no longer published at {box.checksum_url}: pick a listed "
@@ -75,12 +80,16 @@ def fetch(box: Box, cache: Path) -> Path:
             urllib.request.urlretrieve(box.url, partial)  # noqa: S310
         except (urllib.error.URLError, OSError) as err:
             partial.unlink(missing_ok=True)
-            raise ToolError(f"download of {box.url} failed ({err}): retry, or add the box by hand") from None
+            raise ToolError(
+                f"download of {box.url} failed ({err}): retry, or add the box by hand"
+            ) from None
         partial.replace(target)
     actual = sha256(target)
     if actual != sums[filename]:
         target.unlink()
-        raise ToolError(f"{filename}: sha256 {actual} does not match the published CHECKSUM: download again")
+        raise ToolError(
+            f"{filename}: sha256 {actual} does not match the published CHECKSUM: download again"
+        )
     return target
 
 

@@ -47,7 +47,7 @@ class Flags:
     answers_file: str | None = None
 
     def layer(self) -> dict[str, Any]:
-        services = {name: True for name in self.enable} | {name: False for name in self.disable}
+        services = dict.fromkeys(self.enable, True) | dict.fromkeys(self.disable, False)
         answers = {}
         for item in self.set:
             key, sep, value = item.partition("=")

@@ -23,7 +23,6 @@ from .stages import render as render_stage
 from .virt import Virt, connect
 
 
-
 @dataclass(frozen=True)
 class Options:
     until: str = "deploy"
@@ -44,7 +43,9 @@ def save_state(labdir: LabDir, st: state.LabState) -> None:
     write_atomic(labdir.state, state.dumps(st))
 
 
-def run_preflight(lab: Lab, virt: Virt | None, libvirt_error: str, *, force: bool) -> list[preflight.Check]:
+def run_preflight(
+    lab: Lab, virt: Virt | None, libvirt_error: str, *, force: bool
+) -> list[preflight.Check]:
     facts = hostfacts.gather(disk_path=Path("/var/lib/libvirt/images"))
     own = set(network_names(lab.name))
     running = set(virt.domains(lab.prefix)) if virt else set()
@@ -71,7 +72,9 @@ def run_preflight(lab: Lab, virt: Virt | None, libvirt_error: str, *, force: boo
         vagrant_version=vagrantctl.version(),
         vagrant_libvirt_version=vagrantctl.plugins().get("vagrant-libvirt"),
     )
-    checks = preflight.run_checks(facts, needs, tools, others, own_existing=own_existing, force=force)
+    checks = preflight.run_checks(
+        facts, needs, tools, others, own_existing=own_existing, force=force
+    )
     installed = vagrantctl.boxes() if tools.vagrant_version else {}
     return [*checks, boxfetch.check(lab.box, installed)]
 
@@ -80,19 +83,24 @@ def _render(config: Mapping[str, Any], flags: Flags) -> tuple[render_stage.Rende
     settings, labdir = settings_for(config, flags)
     facts = hostfacts.gather(disk_path=Path("/var/lib/libvirt/images"))
     rendered = render_stage.prepare(
-        settings, labdir, kvm=hostfacts.virtualization(facts) == "kvm",
-        nested=hostfacts.nesting(facts), base=Path.cwd(),
+        settings,
+        labdir,
+        kvm=hostfacts.virtualization(facts) == "kvm",
+        nested=hostfacts.nesting(facts),
+        base=Path.cwd(),
     )
     return rendered, labdir
 
 
-def check(config: Mapping[str, Any], flags: Flags, *, force: bool = False) -> tuple[list[str], bool]:
+def check(
+    config: Mapping[str, Any], flags: Flags, *, force: bool = False
+) -> tuple[list[str], bool]:
     rendered, _ = _render(config, flags)
     lab = rendered.lab
     try:
         with connect(lab.libvirt_uri) as virt:
             checks = run_preflight(lab, virt, "", force=force)
-    except Exception as err:  # noqa: BLE001 - a missing libvirt is a check result
+    except Exception as err:
         checks = run_preflight(lab, None, str(err), force=force)
     return preflight.format_checks(checks), preflight.failed(checks)
 
@@ -104,7 +112,10 @@ def layout_changes(old: Mapping[str, Any], lab: Lab) -> list[str]:
     out = [f"{k}: {old.get(k)} -> {new[k]}" for k in keys if old.get(k) != new[k]]
 
     def fixed(data: Mapping[str, Any]) -> list[Any]:
-        return [n for n in data.get("nodes", []) if "compute" not in n["roles"] or len(n["roles"]) > 1]
+        return [
+            n for n in data.get("nodes", []) if "compute" not in n["roles"] or len(n["roles"]) > 1
+        ]
+
     if fixed(old) != fixed(new):
         out.append("controller/network/storage nodes differ")
     return out
@@ -127,7 +138,9 @@ def up(config: Mapping[str, Any], flags: Flags, options: Options, reporter: Repo
         for line in preflight.format_checks(checks):
             (reporter.warn if line.startswith("WARN") else reporter.say)(line)
         if preflight.failed(checks):
-            raise PreflightError("preflight failed (FAIL lines above): fix them and run `invoke up` again")
+            raise PreflightError(
+                "preflight failed (FAIL lines above): fix them and run `invoke up` again"
+            )
         for warning in rendered.warnings:
             reporter.warn(warning)
         render_stage.write(rendered, labdir)
@@ -149,7 +162,10 @@ def up(config: Mapping[str, Any], flags: Flags, options: Options, reporter: Repo
                 reporter.say(f"stage {name}: already done")
                 continue
             if name not in steps:
-                raise StateError(f"stage {name} is not available yet: use --until {state.STAGES[state.STAGES.index(name) - 1]}")
+                raise StateError(
+                    f"stage {name} is not available yet: use --until "
+                    f"{state.STAGES[state.STAGES.index(name) - 1]}"
+                )
             start = time.monotonic()
             reporter.say(f"stage {name} ...")
             steps[name]()
@@ -166,7 +182,9 @@ def lab_dir(config: Mapping[str, Any], lab: str | None) -> LabDir:
     return LabDir.of(labs_dir(config), name)
 
 
-def down(config: Mapping[str, Any], lab: str | None, reporter: Reporter, *, purge: bool) -> list[str]:
+def down(
+    config: Mapping[str, Any], lab: str | None, reporter: Reporter, *, purge: bool
+) -> list[str]:
     labdir = lab_dir(config, lab)
     uri = str((config.get("lab") or {}).get("libvirt_uri") or "qemu:///system")
     with connect(uri) as virt:
@@ -177,7 +195,9 @@ def down(config: Mapping[str, Any], lab: str | None, reporter: Reporter, *, purg
 def status(config: Mapping[str, Any], lab: str | None) -> list[str]:
     labdir = lab_dir(config, lab)
     if not labdir.inventory.is_file():
-        raise StateError(f"lab {labdir.name} has not been rendered: run `invoke render --lab {labdir.name}`")
+        raise StateError(
+            f"lab {labdir.name} has not been rendered: run `invoke render --lab {labdir.name}`"
+        )
     inv = json.loads(labdir.inventory.read_text())
     st = load_state(labdir)
     states: dict[str, str] = {}
@@ -195,18 +215,24 @@ def status(config: Mapping[str, Any], lab: str | None) -> list[str]:
 def ssh_argv(config: Mapping[str, Any], lab: str | None, node: str, command: str = "") -> list[str]:
     labdir = lab_dir(config, lab)
     if not labdir.ssh_config.is_file():
-        raise StateError(f"lab {labdir.name} has no VMs up: run `invoke up --lab {labdir.name}` first")
+        raise StateError(
+            f"lab {labdir.name} has no VMs up: run `invoke up --lab {labdir.name}` first"
+        )
     inv = json.loads(labdir.inventory.read_text())
     names = [n["name"] for n in inv["nodes"]]
     if node not in names:
-        raise StateError(f"lab {labdir.name} has no node {node!r}: choose one of {', '.join(names)}")
+        raise StateError(
+            f"lab {labdir.name} has no node {node!r}: choose one of {', '.join(names)}"
+        )
     return ["ssh", "-F", str(labdir.ssh_config), node, *([command] if command else [])]
 
 
 def ssh_config_path(config: Mapping[str, Any], lab: str | None) -> Path:
     labdir = lab_dir(config, lab)
     if not labdir.ssh_config.is_file():
-        raise StateError(f"lab {labdir.name} has no VMs up: run `invoke up --lab {labdir.name}` first")
+        raise StateError(
+            f"lab {labdir.name} has no VMs up: run `invoke up --lab {labdir.name}` first"
+        )
     return labdir.ssh_config
 
 
@@ -223,7 +249,9 @@ def list_labs(config: Mapping[str, Any]) -> list[str]:
         mine = sorted(d for d in domains if d.startswith(prefix_for(name)))
         running = sum(1 for d in mine if domains[d])
         reached = load_state(labdir).reached if labdir.root.is_dir() else "no lab directory"
-        out.append(f"{name:<20} stage {reached:<10} VMs {running}/{len(mine)} running  {labdir.root}")
+        out.append(
+            f"{name:<20} stage {reached:<10} VMs {running}/{len(mine)} running  {labdir.root}"
+        )
     return out or [f"no labs under {root}"]
 
 

@@ -84,21 +84,26 @@ def _services(settings: Settings) -> frozenset[str]:
     enabled = dict.fromkeys(SERVICES, True)
     for name, on in settings.services.items():
         if name not in enabled:
-            raise ConfigError(
-                f"unknown service {name!r}: choose from {', '.join(SERVICES)}"
-            )
+            raise ConfigError(f"unknown service {name!r}: choose from {', '.join(SERVICES)}")
         if not on and name in REQUIRED_SERVICES:
             raise ConfigError(f"service {name!r} cannot be turned off: Packstack needs it")
         enabled[name] = on
     return frozenset(name for name, on in enabled.items() if on)
 
 
-def _sizes(settings: Settings, box_defaults: dict[str, Sizes], minimum: dict[str, int]) -> dict[str, Sizes]:
-    for flag, table in (("memory", settings.memory), ("vcpus", settings.vcpus), ("disk", settings.disk)):
+def _sizes(
+    settings: Settings, box_defaults: dict[str, Sizes], minimum: dict[str, int]
+) -> dict[str, Sizes]:
+    for flag, table in (
+        ("memory", settings.memory),
+        ("vcpus", settings.vcpus),
+        ("disk", settings.disk),
+    ):
         for kind, value in table.items():
             if kind not in SIZE_KINDS:
                 raise ConfigError(
-                    f"--{flag} {kind}=...: unknown node kind {kind!r}: use one of {', '.join(SIZE_KINDS)}"
+                    f"--{flag} {kind}=...: unknown node kind {kind!r}: "
+                    f"use one of {', '.join(SIZE_KINDS)}"
                 )
             if value < 1:
                 raise ConfigError(f"--{flag} {kind}={value}: must be a positive number")
@@ -174,9 +179,7 @@ def plan(settings: Settings, *, kvm: bool, nested: bool) -> Lab:
     if settings.driver not in DRIVERS:
         raise ConfigError(f"unknown driver {settings.driver!r}: use auto, kvm or qemu")
     if not BOX_NAME.match(settings.box):
-        raise ConfigError(
-            f"box name {settings.box!r} is not usable: letters, digits and ._/- only"
-        )
+        raise ConfigError(f"box name {settings.box!r} is not usable: letters, digits and ._/- only")
     if not 1 <= settings.service_workers <= MAX_VCPUS:
         raise ConfigError(f"service_workers {settings.service_workers}: use 1 to {MAX_VCPUS}")
     check_password(settings.password)
@@ -211,7 +214,9 @@ def plan(settings: Settings, *, kvm: bool, nested: bool) -> Lab:
     gateway = ad.offset(ext_net, ad.GATEWAY_OFFSET)
     for label, rng in (("DHCP range", dhcp), ("floating-IP range", fip)):
         if ad.in_range(gateway, rng):
-            raise ConfigError(f"the {label} {ad.fmt_range(rng)} holds the gateway {gateway}: start it higher")
+            raise ConfigError(
+                f"the {label} {ad.fmt_range(rng)} holds the gateway {gateway}: start it higher"
+            )
 
     use_kvm = settings.driver == "kvm" or (settings.driver == "auto" and kvm)
     nests = use_kvm and nested

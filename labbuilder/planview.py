@@ -30,7 +30,5 @@ def lines(lab: Lab) -> list[str]:
             f"{n.sizes.vcpus:>5}{n.sizes.memory_mib:>8}{n.sizes.disk_gib:>6}  {n.fqdn}"
         )
     t = lab.totals
-    out.append(
-        f"{'total':<12}{'':<28}{'':<18}{'':<18}{t.vcpus:>5}{t.memory_mib:>8}{t.disk_gib:>6}"
-    )
+    out.append(f"{'total':<12}{'':<28}{'':<18}{'':<18}{t.vcpus:>5}{t.memory_mib:>8}{t.disk_gib:>6}")
     return out

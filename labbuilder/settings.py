@@ -118,11 +118,11 @@ def resolve(*layers: tuple[str, Mapping[str, Any] | None]) -> Settings:
                 raise _fail_key(key, where)
             if value is None:
                 continue
-            value = _coerce(key, value, getattr(defaults, key), where)
+            coerced = _coerce(key, value, getattr(defaults, key), where)
             if key in _MAPPINGS:
-                merged[key] = {**merged.get(key, {}), **value}
+                merged[key] = {**merged.get(key, {}), **coerced}
             else:
-                merged[key] = value
+                merged[key] = coerced
     return Settings(**merged)
 
 

@@ -40,8 +40,14 @@ def run(
     try:
         if on_line is None:
             proc = subprocess.run(
-                list(argv), cwd=cwd, env=full_env, timeout=timeout, capture_output=True,
-                text=True, input=input_text, check=False,
+                list(argv),
+                cwd=cwd,
+                env=full_env,
+                timeout=timeout,
+                capture_output=True,
+                text=True,
+                input=input_text,
+                check=False,
             )
             result = Result(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
         else:
@@ -66,8 +72,14 @@ def _stream(
 ) -> Result:
     lines: list[str] = []
     with subprocess.Popen(
-        list(argv), cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, text=True, bufsize=1,
+        list(argv),
+        cwd=cwd,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        bufsize=1,
     ) as proc:
         assert proc.stdout is not None
         for raw in proc.stdout:

@@ -54,7 +54,9 @@ def check_stage(name: str) -> str:
 
 def dumps(state: LabState) -> str:
     data = {
-        "stages": {k: {"finished": v.finished, "seconds": v.seconds} for k, v in state.stages.items()},
+        "stages": {
+            k: {"finished": v.finished, "seconds": v.seconds} for k, v in state.stages.items()
+        },
         "nodes": list(state.nodes),
     }
     return json.dumps(data, indent=2) + "\n"
@@ -70,4 +72,6 @@ def loads(text: str, source: str) -> LabState:
         }
         return LabState(stages=stages, nodes=tuple(str(n) for n in data.get("nodes", [])))
     except (ValueError, KeyError, TypeError, AttributeError):
-        raise StateError(f"{source} is damaged: run `invoke down` for this lab, then `invoke up`") from None
+        raise StateError(
+            f"{source} is damaged: run `invoke down` for this lab, then `invoke up`"
+        ) from None

@@ -70,7 +70,9 @@ class Vagrant:
         except subprocess.CalledProcessError as err:
             raise _failure("status", err) from None
         if not found:
-            raise ToolError(f"vagrant status in {self.root} returned no machines: check the Vagrantfile")
+            raise ToolError(
+                f"vagrant status in {self.root} returned no machines: check the Vagrantfile"
+            )
         return [Machine(s.name, s.state) for s in found]
 
     def up(self, names: list[str], on_line: Callable[[str], None]) -> None:
@@ -83,10 +85,19 @@ class Vagrant:
             raise _failure("up", err) from None
 
     def _up_stream(self, names: list[str]) -> Iterator[str]:
-        cmd = self.v._make_vagrant_command(["up", *names, "--provider", "libvirt", "--no-provision"])
-        proc = subprocess.Popen(cmd, cwd=self.root, env=_env(), stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
-                                bufsize=1)
+        cmd = self.v._make_vagrant_command(
+            ["up", *names, "--provider", "libvirt", "--no-provision"]
+        )
+        proc = subprocess.Popen(
+            cmd,
+            cwd=self.root,
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            bufsize=1,
+        )
         assert proc.stdout is not None
         tail: list[str] = []
         with proc:

@@ -17,7 +17,9 @@ from .vms import POOL
 RUNTIME = ("state.json", "ssh-config")
 
 
-def down(lab_name: str, labdir: LabDir, virt: Virt, reporter: Reporter, *, purge: bool) -> list[str]:
+def down(
+    lab_name: str, labdir: LabDir, virt: Virt, reporter: Reporter, *, purge: bool
+) -> list[str]:
     removed: list[str] = []
     if labdir.vagrantfile.is_file() and (labdir.root / ".vagrant").is_dir():
         try:

@@ -15,4 +15,3 @@ def ensure(lab: Lab, virt: Virt) -> list[str]:
         if virt.ensure_network(xml):
             out.append(f"network {net.name} ({net.subnet}) ready")
     return out
-

@@ -43,9 +43,7 @@ def user_answers(settings: Settings, base: Path) -> dict[str, str]:
     return out
 
 
-def prepare(
-    settings: Settings, labdir: LabDir, *, kvm: bool, nested: bool, base: Path
-) -> Rendered:
+def prepare(settings: Settings, labdir: LabDir, *, kvm: bool, nested: bool, base: Path) -> Rendered:
     lab = plan(settings, kvm=kvm, nested=nested)
     stored = (
         secrets.parse(labdir.secrets.read_text(encoding="utf-8"), str(labdir.secrets))

@@ -73,7 +73,9 @@ def up(lab: Lab, labdir: LabDir, virt: Virt, reporter: Reporter) -> None:
     states = {m.name: m.state for m in vg.status()}
     down = [n for n in (x.name for x in lab.nodes) if states.get(n) != "running"]
     if down:
-        raise ToolError(f"VMs not running after vagrant up: {', '.join(down)}: see the output above")
+        raise ToolError(
+            f"VMs not running after vagrant up: {', '.join(down)}: see the output above"
+        )
     write_ssh_config(lab, labdir, vg)
 
 

@@ -28,7 +28,7 @@ require_el9() {
 [ $# -eq 0 ] || die "usage: packstack-install.sh (no arguments)"
 require_el9
 [ "$(id -u)" = 0 ] || die "run as root"
-rpm -qa --qf '%{NAME}\n' 'centos-release-openstack-*' | grep -q . ||
+[ -n "$(rpm -qa --qf '%{NAME}\n' 'centos-release-openstack-*')" ] ||
 	die "no centos-release-openstack-* package: run prepare.sh RELEASE first"
 
 rpm -q openstack-packstack >/dev/null 2>&1 || dnf -y install openstack-packstack

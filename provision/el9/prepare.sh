@@ -109,7 +109,7 @@ esac
 
 grow_root
 
-latest_kernel=$(rpm -q --last kernel | head -n1 | awk '{print $1}')
+latest_kernel=$(rpm -q --last kernel | awk 'NR == 1 { print $1 }')
 if [ "$latest_kernel" != "kernel-$(uname -r)" ]; then
 	echo "prepare.sh: $latest_kernel is installed but $(uname -r) is running: reboot to use it"
 fi

@@ -57,12 +57,13 @@ profile=labbuilder-$iface
 require_el9
 [ "$(id -u)" = 0 ] || die "run as root"
 command -v nmcli >/dev/null 2>&1 || die "nmcli not found: NetworkManager must manage $iface"
-nmcli -t general status >/dev/null 2>&1 || die "NetworkManager is not running: start it (systemctl start NetworkManager)"
+nmcli -t general status >/dev/null 2>&1 ||
+	die "NetworkManager is not running: start it (systemctl start NetworkManager)"
 ip link show "$iface" >/dev/null 2>&1 || die "no network device $iface on this node"
 
-settings=(connection.interface-name "$iface" connection.autoconnect yes
-	connection.autoconnect-priority 100 ipv4.method manual ipv4.addresses "$address/$prefix"
-	ipv4.gateway "$gateway" ipv4.dns "$dns" ipv4.ignore-auto-dns yes ipv6.method ignore)
+settings=(connection.autoconnect yes connection.autoconnect-priority 100 ipv4.method manual
+	ipv4.addresses "$address/$prefix" ipv4.gateway "$gateway" ipv4.dns "$dns"
+	ipv4.ignore-auto-dns yes ipv6.method ignore)
 changed=0
 if ! nmcli -g connection.id connection show "$profile" >/dev/null 2>&1; then
 	nmcli connection add type ethernet con-name "$profile" ifname "$iface" "${settings[@]}" >/dev/null
@@ -72,7 +73,7 @@ else
 	current=$(nmcli -g ipv4.method,ipv4.addresses,ipv4.gateway,ipv4.dns connection show "$profile")
 	wanted=$(printf '%s\n' manual "$address/$prefix" "$gateway" "$dns")
 	if [ "$current" != "$wanted" ]; then
-		nmcli connection modify "$profile" "${settings[@]}"
+		nmcli connection modify "$profile" connection.interface-name "$iface" "${settings[@]}"
 		changed=1
 		echo "static-eth0.sh: updated profile $profile"
 	fi
@@ -94,6 +95,6 @@ if [ "$changed" = 1 ] || [ "$active" != "$profile" ]; then
 	nmcli connection up "$profile" >/dev/null
 	echo "static-eth0.sh: activated $profile on $iface"
 fi
-ip -4 -o addr show dev "$iface" | grep -qF " $address/$prefix " ||
+[[ "$(ip -4 -o addr show dev "$iface")" == *" $address/$prefix "* ]] ||
 	die "$iface does not carry $address/$prefix after activation: check 'nmcli device show $iface'"
 echo "static-eth0.sh: $iface is $address/$prefix via $gateway (DNS $dns)"

@@ -19,7 +19,17 @@ def lab_of(kvm: bool = True, nested: bool = True, **settings):
 @pytest.mark.parametrize(
     ("settings", "expected"),
     [
-        ({"nodes": 1}, [("controller", "10.1.1.10", "192.168.10.10", {"controller", "network", "storage", "compute"})]),
+        (
+            {"nodes": 1},
+            [
+                (
+                    "controller",
+                    "10.1.1.10",
+                    "192.168.10.10",
+                    {"controller", "network", "storage", "compute"},
+                )
+            ],
+        ),
         (
             {"nodes": 3},
             [
@@ -49,7 +59,10 @@ def lab_of(kvm: bool = True, nested: bool = True, **settings):
 )
 def test_layout(settings, expected):
     lab = lab_of(**settings)
-    got = [(n.name, str(n.external_ip), str(n.tunnel_ip), {r.value for r in n.roles}) for n in lab.nodes]
+    got = [
+        (n.name, str(n.external_ip), str(n.tunnel_ip), {r.value for r in n.roles})
+        for n in lab.nodes
+    ]
     assert got == expected
 
 
@@ -61,7 +74,11 @@ def test_defaults_follow_the_notes():
     assert lab.release == "epoxy"
     assert lab.neutron_backend == "ovs"
     assert lab.controller.fqdn == "controller.poc.test"
-    assert [n.mac for n in lab.nodes] == ["52:54:00:01:01:0a", "52:54:00:01:01:14", "52:54:00:01:01:15"]
+    assert [n.mac for n in lab.nodes] == [
+        "52:54:00:01:01:0a",
+        "52:54:00:01:01:14",
+        "52:54:00:01:01:15",
+    ]
     assert (lab.external.name, lab.tunnel.name) == ("labbuilder-poc-ext", "labbuilder-poc-tun")
 
 
@@ -109,7 +126,14 @@ def test_services_switch():
     [
         ({"nodes": 0}, "at least 1 node"),
         ({"nodes": -2}, "at least 1 node"),
-        ({"nodes": 300, "dhcp_range": "10.1.1.2-10.1.1.5", "floating_range": "10.1.1.6-10.1.1.9"}, "does not fit"),
+        (
+            {
+                "nodes": 300,
+                "dhcp_range": "10.1.1.2-10.1.1.5",
+                "floating_range": "10.1.1.6-10.1.1.9",
+            },
+            "does not fit",
+        ),
         ({"nodes": 82}, "falls into the DHCP range"),
         ({"nodes": 1, "network_node": True}, "need their own VMs"),
         ({"nodes": 3, "network_node": True, "storage_node": True}, "leaves no compute"),

@@ -21,9 +21,23 @@ REGEN = os.environ.get("LABBUILDER_REGEN_GOLDEN") == "1"
 CASES = {
     "aio": ({"nodes": 1}, False, False),
     "three-node": ({"nodes": 3}, True, True),
-    "five-node-network-storage": ({"nodes": 5, "network_node": True, "storage_node": True}, True, False),
-    "three-node-ovn-testbox": ({"nodes": 3, "neutron_backend": "ovn", "box": "testbox", "lab": "class2",
-                                "external_subnet": "10.1.2.0/24", "tunnel_subnet": "192.168.12.0/24"}, False, False),
+    "five-node-network-storage": (
+        {"nodes": 5, "network_node": True, "storage_node": True},
+        True,
+        False,
+    ),
+    "three-node-ovn-testbox": (
+        {
+            "nodes": 3,
+            "neutron_backend": "ovn",
+            "box": "testbox",
+            "lab": "class2",
+            "external_subnet": "10.1.2.0/24",
+            "tunnel_subnet": "192.168.12.0/24",
+        },
+        False,
+        False,
+    ),
 }
 
 
@@ -50,9 +64,18 @@ def test_vagrant_validate_accepts_rendered_files(tmp_path, case):
     settings, kvm, nested = CASES[case]
     rendered = prepared(tmp_path, settings, kvm, nested)
     paths = stage.write(rendered, LabDir(tmp_path / "lab"))
-    env = {**os.environ, "VAGRANT_HOME": str(tmp_path / "vagrant.d"), "VAGRANT_CHECKPOINT_DISABLE": "1"}
+    env = {
+        **os.environ,
+        "VAGRANT_HOME": str(tmp_path / "vagrant.d"),
+        "VAGRANT_CHECKPOINT_DISABLE": "1",
+    }
     out = subprocess.run(
-        ["vagrant", "validate"], cwd=paths[0].parent, env=env, capture_output=True, text=True, timeout=120
+        ["vagrant", "validate"],
+        cwd=paths[0].parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "validated successfully" in out.stdout
@@ -65,8 +88,14 @@ def test_vagrant_validate_catches_a_bad_setting(tmp_path):
     paths = stage.write(rendered, LabDir(tmp_path / "lab"))
     vf = paths[0]
     vf.write_text(vf.read_text().replace("lv.cpus =", "lv.cpuz ="))
-    env = {**os.environ, "VAGRANT_HOME": str(tmp_path / "vagrant.d"), "VAGRANT_CHECKPOINT_DISABLE": "1"}
-    out = subprocess.run(["vagrant", "validate"], cwd=vf.parent, env=env, capture_output=True, text=True)
+    env = {
+        **os.environ,
+        "VAGRANT_HOME": str(tmp_path / "vagrant.d"),
+        "VAGRANT_CHECKPOINT_DISABLE": "1",
+    }
+    out = subprocess.run(
+        ["vagrant", "validate"], cwd=vf.parent, env=env, capture_output=True, text=True
+    )
     assert out.returncode != 0
     assert "cpuz" in out.stdout + out.stderr
 
@@ -124,14 +153,21 @@ def test_password_is_random_per_lab_and_kept(tmp_path):
     assert (labdir.answers.stat().st_mode & 0o777) == 0o600
     again = stage.prepare(s, labdir, kvm=False, nested=False, base=tmp_path)
     assert again.files["secrets.yaml"] == first.files["secrets.yaml"]
-    other = stage.prepare(resolve(("test", {"lab": "p2"})), LabDir(tmp_path / "p2"), kvm=False,
-                          nested=False, base=tmp_path)
+    other = stage.prepare(
+        resolve(("test", {"lab": "p2"})),
+        LabDir(tmp_path / "p2"),
+        kvm=False,
+        nested=False,
+        base=tmp_path,
+    )
     assert other.files["secrets.yaml"] != first.files["secrets.yaml"]
     assert "P@ssw0rd" not in first.files["answers.txt"][0]
 
 
 def test_user_keys_are_validated_and_written(tmp_path):
-    rendered = prepared(tmp_path, {"answers": {"CONFIG_DEBUG_MODE": "y", "CONFIG_HEAT_INSTALL": "n"}})
+    rendered = prepared(
+        tmp_path, {"answers": {"CONFIG_DEBUG_MODE": "y", "CONFIG_HEAT_INSTALL": "n"}}
+    )
     text = rendered.files["answers.txt"][0]
     assert "CONFIG_DEBUG_MODE=y" in text.splitlines()
     assert "CONFIG_HEAT_INSTALL=n" in text.splitlines()
