@@ -138,7 +138,7 @@ def render(c: Context, flags: commands.Flags) -> None:
 
 @lab_task(force=(False, "only warn where the host lacks memory (overcommit)"))
 def preflight(c: Context, flags: commands.Flags, force: bool) -> None:
-    """Check the host can run the lab: libvirt, vagrant, KVM, nesting, memory, disk, subnets, box."""
+    """Check the host can run the lab: tools, KVM, nesting, memory, disk, subnets, box."""
     lines, failed = lifecycle.check(cfg(c), flags, force=force)
     echo(lines)
     if failed:

@@ -30,6 +30,14 @@ systemd_booted() {
     [[ -d /run/systemd/system ]]
 }
 
+pidfile_of() {
+    case $1 in
+        virtlogd) echo "$VIRTLOGD_PIDFILE" ;;
+        libvirtd) echo "$LIBVIRTD_PIDFILE" ;;
+        *) die "no pidfile known for $1" ;;
+    esac
+}
+
 # Print the PID recorded in pidfile $1 if that process is alive and runs program $2.
 pid_from_file() {
     local pidfile=$1 program=$2 pid comm
@@ -99,11 +107,25 @@ stop_by_pidfile() {
     echo "stopped $name (pid $pid)"
 }
 
+# Without udev, /dev/kvm keeps the kernel's root-only mode. libvirtd (root) then probes QEMU
+# with KVM enabled but finds KVM unusable for the QEMU user on every later call, discards its
+# capabilities cache and re-probes QEMU each time (seconds per API call). Give the device the
+# owner and mode Debian's udev rules give it; this does not make KVM usable where it is not.
+grant_kvm_group_access() {
+    [[ -c /dev/kvm ]] && getent group kvm >/dev/null || return 0
+    if [[ $(stat -c %G:%a /dev/kvm) != kvm:660 ]]; then
+        chgrp kvm /dev/kvm
+        chmod 0660 /dev/kvm
+        echo "set /dev/kvm to group kvm, mode 0660"
+    fi
+}
+
 cmd_start() {
     if systemd_booted; then
         systemctl start libvirtd.service
     else
         mkdir -p /run/libvirt /var/log/libvirt/qemu "$POOL_DIR"
+        grant_kvm_group_access
         start_daemon virtlogd "$VIRTLOGD_PIDFILE"
         start_daemon libvirtd "$LIBVIRTD_PIDFILE"
     fi
@@ -129,11 +151,10 @@ cmd_stop() {
 
 # Exit 0 when libvirt answers on qemu:///system, 3 (LSB "not running") otherwise.
 cmd_status() {
-    local name pidfile pid
+    local name pid
     if ! systemd_booted; then
         for name in virtlogd libvirtd; do
-            pidfile=/run/$name.pid
-            if pid=$(pid_from_file "$pidfile" "$name"); then
+            if pid=$(pid_from_file "$(pidfile_of "$name")" "$name"); then
                 echo "$name running (pid $pid)"
             else
                 echo "$name not running"

@@ -107,11 +107,18 @@ class Vagrant:
         if proc.returncode != 0:
             raise subprocess.CalledProcessError(proc.returncode, cmd, output="".join(tail))
 
-    def destroy(self) -> None:
+    def destroy(self, name: str | None = None) -> None:
         try:
-            self.v.destroy()
+            self.v.destroy(vm_name=name)
         except subprocess.CalledProcessError as err:
             raise _failure("destroy", err) from None
+
+    def run(self, name: str, command: str) -> str | None:
+        """Output of ``command`` on ``name`` over ``vagrant ssh``; None when it fails."""
+        try:
+            return str(self.v.ssh(vm_name=name, command=command))
+        except subprocess.CalledProcessError:
+            return None
 
     def ssh_config(self, name: str) -> str:
         try:

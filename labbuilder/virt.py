@@ -11,12 +11,15 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Interface, IPv4Network
+from pathlib import Path
 from typing import Any
 
 import libvirt
 
 from .errors import ToolError
 from .model import Lab, Network
+
+LEASE_DIR = Path("/var/lib/libvirt/dnsmasq")
 
 
 def _parse(xml: str) -> ET.Element:
@@ -77,6 +80,11 @@ def parse_reservations(xml: str) -> list[Reservation]:
         Reservation(h.get("mac", ""), h.get("ip", ""), h.get("name", ""))
         for h in _parse(xml).iter("host")
     ]
+
+
+def _bridge_name(net: Any) -> str:
+    bridge = _parse(net.XMLDesc(0)).find("bridge")
+    return bridge.get("name", "") if bridge is not None else ""
 
 
 def _error(what: str, err: libvirt.libvirtError) -> ToolError:
@@ -158,16 +166,21 @@ class Virt:
                 )
 
     def remove_network(self, name: str) -> bool:
+        """Stop and undefine a network, and drop the DHCP lease files dnsmasq kept for it."""
         try:
             net = self.conn.networkLookupByName(name)
         except libvirt.libvirtError:
             return False
         try:
+            bridge = _bridge_name(net)
             if net.isActive():
                 net.destroy()
             net.undefine()
         except libvirt.libvirtError as err:
             raise _error(f"removing network {name}", err) from None
+        if bridge:
+            for suffix in (".status", ".macs"):
+                (LEASE_DIR / f"{bridge}{suffix}").unlink(missing_ok=True)
         return True
 
     def domains(self, prefix: str) -> dict[str, bool]:

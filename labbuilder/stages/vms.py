@@ -59,9 +59,25 @@ def box_import_lock(lock_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def unfinished(lab: Lab, labdir: LabDir, vg: Vagrant) -> list[str]:
+    """Nodes Vagrant created but an interrupted ``up`` left without their FQDN or tunnel
+    address (Vagrant only configures those while creating a machine)."""
+    out = []
+    for node in lab.nodes:
+        if not (machine_dir(labdir, node.name) / "id").is_file():
+            continue
+        text = vg.run(node.name, "hostname -f; ip -4 -o addr show dev eth1")
+        if text is None or node.fqdn not in text.split() or f" {node.tunnel_ip}/" not in text:
+            out.append(node.name)
+    return out
+
+
 def up(lab: Lab, labdir: LabDir, virt: Virt, reporter: Reporter) -> None:
     clear_leftovers(lab, labdir, virt, reporter)
     vg = Vagrant(labdir.root)
+    for name in unfinished(lab, labdir, vg):
+        reporter.warn(f"{name} was left half-configured by an interrupted run: recreating it")
+        vg.destroy(name)
     names = [n.name for n in lab.nodes]
     if not virt.volumes(POOL, box_volume_prefix(lab.box.name)):
         with box_import_lock(labdir.root.parent):

@@ -58,7 +58,8 @@ def parse_catalog(catalog: Iterable[Mapping[str, Any]]) -> tuple[Endpoint, ...]:
 
 def fetch(url: str, timeout: float = TIMEOUT) -> Answer:
     """GET ``url`` (redirects followed); never raises for network or HTTP errors."""
-    request = urllib.request.Request(url, headers={"Accept": "application/json, text/html"})
+    headers = {"Accept": "application/json, text/html"}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             body = response.read(256 * 1024).decode("utf-8", "replace")

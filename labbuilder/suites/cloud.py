@@ -8,7 +8,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import openstack
+from openstack.config.loader import OpenStackConfig
 from openstack.connection import Connection
 
 from ..errors import StateError
@@ -19,13 +19,14 @@ CONFIG_ENV = "OS_CLIENT_CONFIG_FILE"
 
 def connect(env: Mapping[str, str] = os.environ) -> Connection:
     cloud = env.get(CLOUD_ENV)
-    if not cloud or not env.get(CONFIG_ENV):
+    path = env.get(CONFIG_ENV)
+    if not cloud or not path:
         raise StateError(
             "the lab has no clouds.yaml (OS_CLOUD/OS_CLIENT_CONFIG_FILE unset): "
             "re-run `invoke up` so the deploy stage writes it"
         )
-    conn: Connection = openstack.connect(cloud=cloud)
-    return conn
+    region = OpenStackConfig(config_files=[path]).get_one(cloud=cloud)
+    return Connection(config=region)
 
 
 def service_catalog(conn: Connection) -> list[dict[str, Any]]:

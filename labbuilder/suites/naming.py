@@ -12,7 +12,7 @@ def suite_of(module: str) -> str:
 
 
 def check_label(name: str, host_id: str) -> str:
-    """``test_x[ssh://controller-eth0]`` -> ``test_x[eth0]``; ``test_x[ssh://controller]`` -> ``test_x``."""
+    """The test id without the host: ``test_x[ssh://controller-eth0]`` -> ``test_x[eth0]``."""
     if not host_id or "[" not in name:
         return name
     base, _, params = name.partition("[")
