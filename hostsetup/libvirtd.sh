@@ -15,9 +15,8 @@ set -euo pipefail
 readonly URI=qemu:///system
 readonly POOL_NAME=default
 readonly POOL_DIR=/var/lib/libvirt/images
-readonly VIRTLOGD_PIDFILE=/run/virtlogd.pid
-readonly LIBVIRTD_PIDFILE=/run/libvirtd.pid
-readonly NETWORK_PIDFILES=/run/libvirt/network
+readonly RUN_DIR=/run                         # virtlogd and libvirtd write RUN_DIR/<name>.pid
+readonly NETWORK_RUN_DIR=/run/libvirt/network # libvirt's dnsmasq writes <network>.pid here
 readonly WAIT_SECONDS=${LIBVIRTD_WAIT_SECONDS:-60}
 
 die() {
@@ -28,14 +27,6 @@ die() {
 # sd_booted(3): the host runs systemd as its init if this directory exists.
 systemd_booted() {
     [[ -d /run/systemd/system ]]
-}
-
-pidfile_of() {
-    case $1 in
-        virtlogd) echo "$VIRTLOGD_PIDFILE" ;;
-        libvirtd) echo "$LIBVIRTD_PIDFILE" ;;
-        *) die "no pidfile known for $1" ;;
-    esac
 }
 
 # Print the PID recorded in pidfile $1 if that process is alive and runs program $2.
@@ -66,10 +57,10 @@ wait_for_libvirt() {
     done
 }
 
-# Start daemon $1 (from /usr/sbin) unless its pidfile $2 names a live process.
+# Start daemon $1 (from /usr/sbin) unless its pidfile names a live process.
 start_daemon() {
-    local name=$1 pidfile=$2
-    if pid_from_file "$pidfile" "$name" >/dev/null; then
+    local name=$1
+    if pid_from_file "$RUN_DIR/$name.pid" "$name" >/dev/null; then
         return 0
     fi
     command -v "/usr/sbin/$name" >/dev/null \
@@ -126,8 +117,8 @@ cmd_start() {
     else
         mkdir -p /run/libvirt /var/log/libvirt/qemu "$POOL_DIR"
         grant_kvm_group_access
-        start_daemon virtlogd "$VIRTLOGD_PIDFILE"
-        start_daemon libvirtd "$LIBVIRTD_PIDFILE"
+        start_daemon virtlogd
+        start_daemon libvirtd
     fi
     wait_for_libvirt
     ensure_default_pool
@@ -139,11 +130,12 @@ cmd_stop() {
         systemctl stop libvirtd.service
         return 0
     fi
-    stop_by_pidfile libvirtd "$LIBVIRTD_PIDFILE"
-    stop_by_pidfile virtlogd "$VIRTLOGD_PIDFILE"
-    # libvirt's per-network dnsmasq outlives libvirtd; each has a pidfile named after its network.
+    stop_by_pidfile libvirtd "$RUN_DIR/libvirtd.pid"
+    stop_by_pidfile virtlogd "$RUN_DIR/virtlogd.pid"
+    # libvirt's per-network dnsmasq outlives libvirtd. Its run dir also holds driver.pid, which
+    # names libvirtd itself: pid_from_file skips any pidfile whose process is not dnsmasq.
     local pidfile
-    for pidfile in "$NETWORK_PIDFILES"/*.pid; do
+    for pidfile in "$NETWORK_RUN_DIR"/*.pid; do
         [[ -e $pidfile ]] || continue
         stop_by_pidfile dnsmasq "$pidfile"
     done
@@ -154,7 +146,7 @@ cmd_status() {
     local name pid
     if ! systemd_booted; then
         for name in virtlogd libvirtd; do
-            if pid=$(pid_from_file "$(pidfile_of "$name")" "$name"); then
+            if pid=$(pid_from_file "$RUN_DIR/$name.pid" "$name"); then
                 echo "$name running (pid $pid)"
             else
                 echo "$name not running"
@@ -176,6 +168,7 @@ main() {
             if [[ $1 != status && $EUID -ne 0 ]]; then
                 die "$1 needs root; run it with sudo"
             fi
+            command -v virsh >/dev/null || die "virsh not found; install it with: apt-get install libvirt-clients"
             "cmd_$1"
             ;;
         *) die "unknown command '$1'; use start, stop or status" ;;

@@ -18,7 +18,8 @@ from .model import Lab
 from .planner import network_names, prefix_for
 from .progress import Reporter
 from .stages import down as down_stage
-from .stages import networks, vms
+from .remote import Remote
+from .stages import networks, provision, vms
 from .stages import render as render_stage
 from .virt import Virt, connect
 
@@ -156,7 +157,14 @@ def up(config: Mapping[str, Any], flags: Flags, options: Options, reporter: Repo
             reporter.say(boxfetch.ensure(lab.box, box_cache(config)))
             vms.up(lab, labdir, virt, reporter)
 
-        steps: dict[str, Callable[[], None]] = {"networks": make_networks, "vms": make_vms}
+        def make_provision() -> None:
+            provision.provision(lab, Remote(labdir.ssh_config), reporter)
+
+        steps: dict[str, Callable[[], None]] = {
+            "networks": make_networks,
+            "vms": make_vms,
+            "provision": make_provision,
+        }
         for name in state.STAGES[: state.STAGES.index(until) + 1]:
             if st.done(name):
                 reporter.say(f"stage {name}: already done")

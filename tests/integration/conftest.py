@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,9 +19,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 INVOKE = str(Path(sys.prefix) / "bin" / "invoke")
-VAGRANT_HOME = Path(os.environ.get("LABBUILDER_TEST_VAGRANT_HOME", "/var/lib/labbuilder/test-vagrant.d"))
+VAGRANT_HOME = Path(
+    os.environ.get("LABBUILDER_TEST_VAGRANT_HOME", "/var/lib/labbuilder/test-vagrant.d")
+)
 TESTBOX_DIR = os.environ.get("LABBUILDER_TESTBOX_DIR", "/var/lib/labbuilder/testbox")
 URI = "qemu:///system"
+LAB = "itest"
+FLAGS = [
+    "--box",
+    "testbox",
+    "--external-subnet",
+    "10.61.1.0/24",
+    "--tunnel-subnet",
+    "192.168.161.0/24",
+]
+NODES = ["controller", "compute1", "compute2"]
 
 
 def virsh(*args: str) -> list[str]:
@@ -48,7 +61,9 @@ def _libvirt_up() -> bool:
 def vm_env(tmp_path_factory) -> Iterator[dict[str, str]]:
     if not _libvirt_up():
         if os.environ.get("CI"):
-            pytest.fail("libvirtd/vagrant not available in CI: hostsetup/setup.sh should have started it")
+            pytest.fail(
+                "libvirtd/vagrant not available in CI: hostsetup/setup.sh should have started it"
+            )
         pytest.skip("libvirtd or vagrant not available: run hostsetup/setup.sh")
     VAGRANT_HOME.mkdir(parents=True, exist_ok=True)
     for parent in [VAGRANT_HOME, *VAGRANT_HOME.parents]:
@@ -65,15 +80,22 @@ def vm_env(tmp_path_factory) -> Iterator[dict[str, str]]:
     built = subprocess.run([INVOKE, "test-box"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert built.returncode == 0, built.stdout + built.stderr
     yield env
-    subprocess.run(["vagrant", "box", "remove", "-f", "--all", "labbuilder/testbox"], env=env,
-                   capture_output=True)
+    subprocess.run(
+        ["vagrant", "box", "remove", "-f", "--all", "labbuilder/testbox"],
+        env=env,
+        capture_output=True,
+    )
     for vol in [line.split()[0] for line in virsh("vol-list", "default")[2:]]:
         if vol.startswith("labbuilder-VAGRANTSLASH-testbox_"):
             virsh("vol-delete", "--pool", "default", vol)
 
 
-def invoke(env: dict[str, str], *args: str, check: bool = True, timeout: float = 1500) -> subprocess.CompletedProcess[str]:
-    out = subprocess.run([INVOKE, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+def invoke(
+    env: dict[str, str], *args: str, check: bool = True, timeout: float = 1500
+) -> subprocess.CompletedProcess[str]:
+    out = subprocess.run(
+        [INVOKE, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
     if check:
         assert out.returncode == 0, f"invoke {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}"
     return out
@@ -81,3 +103,21 @@ def invoke(env: dict[str, str], *args: str, check: bool = True, timeout: float =
 
 def inventory(env: dict[str, str], lab: str) -> dict:
     return json.loads((Path(env["INVOKE_LABS_DIR"]) / lab / "inventory.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def lab(vm_env):
+    """The shared 3-node test-box lab, brought up to stage vms once; later modules take it
+    further (provision, deploy with a stand-in Packstack, verify) and the last one takes it
+    down. Whatever happens, it is taken down at the end of the session."""
+    started = time.monotonic()
+    out = invoke(vm_env, "up", "--lab", LAB, "--nodes", "3", "--until", "vms", *FLAGS)
+    seconds = time.monotonic() - started
+    yield {
+        "env": vm_env,
+        "up": out,
+        "seconds": seconds,
+        "labdir": Path(vm_env["INVOKE_LABS_DIR"]) / LAB,
+    }
+    invoke(vm_env, "down", "--lab", LAB, "--purge", check=False)
+    invoke(vm_env, "down", "--lab", "iside", "--purge", check=False)

@@ -9,6 +9,7 @@ guest side (ssh-keygen, ping, ssh) is a stand-in too, and time is a fake clock.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -99,6 +100,37 @@ class GuestStandIn:
         return self.ssh_output() if self.ssh_refused < 0 else None
 
 
+PROXIES = {
+    "identity": IdentityProxy,
+    "network": NetworkProxy,
+    "compute": ComputeProxy,
+    "image": ImageProxy,
+    "block_storage": BlockStorageProxy,
+    "object_store": ObjectStoreProxy,
+    "orchestration": OrchestrationProxy,
+}
+
+
+@functools.cache
+def autospecs() -> tuple[Any, Any]:
+    """Two autospecced connections with their proxies, built once (autospec takes ~1 s)."""
+    conns = []
+    for _ in range(2):
+        conn = create_autospec(Connection, instance=True)
+        for name, proxy in PROXIES.items():
+            setattr(conn, name, create_autospec(proxy, instance=True))
+        conns.append(conn)
+    return conns[0], conns[1]
+
+
+def fresh(conn: Any) -> Any:
+    """``conn`` with no calls, return values or side effects left from an earlier test."""
+    conn.reset_mock(return_value=True, side_effect=True)
+    for name in PROXIES:
+        getattr(conn, name).reset_mock(return_value=True, side_effect=True)
+    return conn
+
+
 class CloudStandIn:
     """Stand-in for the lab's OpenStack: autospecs of the real openstacksdk Connection and
     proxies whose calls keep a log and return real resource objects. ``fail`` maps a proxy
@@ -115,8 +147,7 @@ class CloudStandIn:
         self.volume_status = "creating"
         self.data = b""
         self.gone: set[str] = set()
-        self.admin = self._connection()
-        self.user = self._connection()
+        self.admin, self.user = (fresh(conn) for conn in autospecs())
         self.admin.connect_as.side_effect = self._act(
             "connect_as", lambda **kw: self._made("session", self.user)
         )
@@ -127,18 +158,6 @@ class CloudStandIn:
         self._wire_compute(self.admin.compute)
         self._wire_compute(self.user.compute)
         self._wire_rest(self.user)
-
-    @staticmethod
-    def _connection() -> Any:
-        conn = create_autospec(Connection, instance=True)
-        conn.identity = create_autospec(IdentityProxy, instance=True)
-        conn.network = create_autospec(NetworkProxy, instance=True)
-        conn.compute = create_autospec(ComputeProxy, instance=True)
-        conn.image = create_autospec(ImageProxy, instance=True)
-        conn.block_storage = create_autospec(BlockStorageProxy, instance=True)
-        conn.object_store = create_autospec(ObjectStoreProxy, instance=True)
-        conn.orchestration = create_autospec(OrchestrationProxy, instance=True)
-        return conn
 
     def _act(self, method: str, body: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -476,9 +495,7 @@ def test_ssh_refused_then_accepted() -> None:
 
 def test_volume_never_seen_in_the_guest_times_out() -> None:
     cloud = CloudStandIn()
-    runner, steps = walk(
-        cloud, plan=replace(PLAN, swift=False, heat=False), volume=30.0, interval=10.0
-    )
+    runner, _ = walk(cloud, plan=replace(PLAN, swift=False, heat=False), volume=30.0, interval=10.0)
     with pytest.raises(
         VerifyError, match=r"step 'volume' failed: no new block device in the server within 30 s"
     ):

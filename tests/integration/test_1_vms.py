@@ -1,37 +1,30 @@
-"""`invoke up --until vms` on real libvirt with the test box: a 3-node lab, checked over SSH
-with testinfra, re-run without changes, a second lab beside it (interrupted and recovered),
-then `invoke down` leaving nothing behind."""
+"""`invoke up --until vms` on real libvirt with the test box: the shared 3-node lab checked over
+SSH with testinfra, re-run without changes, a second lab beside it (interrupted, recovered and
+taken down)."""
 
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 import testinfra
 
-from .conftest import INVOKE, ROOT, invoke, inventory, leftovers, virsh
+from .conftest import FLAGS, INVOKE, LAB, NODES, ROOT, inventory, invoke, leftovers, virsh
 
 pytestmark = pytest.mark.vms
 
-LAB = "itest"
-FLAGS = ["--box", "testbox", "--external-subnet", "10.61.1.0/24", "--tunnel-subnet", "192.168.161.0/24"]
 SIDE = "iside"
-SIDE_FLAGS = ["--box", "testbox", "--external-subnet", "10.62.1.0/24", "--tunnel-subnet", "192.168.162.0/24"]
-NODES = ["controller", "compute1", "compute2"]
-
-
-@pytest.fixture(scope="module")
-def lab(vm_env):
-    started = time.monotonic()
-    out = invoke(vm_env, "up", "--lab", LAB, "--nodes", "3", "--until", "vms", *FLAGS)
-    seconds = time.monotonic() - started
-    yield {"env": vm_env, "up": out, "seconds": seconds}
-    invoke(vm_env, "down", "--lab", LAB, "--purge", check=False)
-    invoke(vm_env, "down", "--lab", SIDE, "--purge", check=False)
+SIDE_FLAGS = [
+    "--box",
+    "testbox",
+    "--external-subnet",
+    "10.62.1.0/24",
+    "--tunnel-subnet",
+    "192.168.162.0/24",
+]
 
 
 def host(lab, name):
@@ -47,7 +40,7 @@ def test_up_reports_stages(lab):
     text = lab["up"].stdout
     assert "stage networks done" in text
     assert "stage vms done" in text
-    assert "WARN" in text and "emulated" in text or "OK   virtualisation" in text
+    assert ("WARN" in text and "emulated" in text) or "OK   virtualisation" in text
     print(f"up --nodes 3 --until vms took {lab['seconds']:.0f} s")
 
 
@@ -66,7 +59,10 @@ def test_hostname_is_planned_fqdn(lab, name):
     assert host(lab, name).check_output("hostname -f") == planned(lab, name)["fqdn"]
 
 
-@pytest.mark.parametrize(("name", "peer"), [("controller", "compute1"), ("compute1", "compute2"), ("compute2", "controller")])
+@pytest.mark.parametrize(
+    ("name", "peer"),
+    [("controller", "compute1"), ("compute1", "compute2"), ("compute2", "controller")],
+)
 def test_nodes_reach_each_other_over_the_tunnel(lab, name, peer):
     result = host(lab, name).run("ping -c1 -W5 -I eth1 %s", planned(lab, peer)["tunnel_ip"])
     assert result.rc == 0, result.stdout + result.stderr
@@ -81,20 +77,45 @@ def test_status_and_list(lab):
 
 
 def test_second_up_changes_nothing(lab):
-    before = {d: virsh("domuuid", d)[0] for d in virsh("list", "--name") if d.startswith(f"labbuilder-{LAB}-")}
+    before = {
+        d: virsh("domuuid", d)[0]
+        for d in virsh("list", "--name")
+        if d.startswith(f"labbuilder-{LAB}-")
+    }
     out = invoke(lab["env"], "up", "--lab", LAB, "--nodes", "3", "--until", "vms", *FLAGS)
-    after = {d: virsh("domuuid", d)[0] for d in virsh("list", "--name") if d.startswith(f"labbuilder-{LAB}-")}
+    after = {
+        d: virsh("domuuid", d)[0]
+        for d in virsh("list", "--name")
+        if d.startswith(f"labbuilder-{LAB}-")
+    }
     assert before == after and len(after) == 3
     assert "stage networks: already done" in out.stdout
     assert "stage vms: already done" in out.stdout
 
 
 def test_layout_change_of_a_built_lab_is_refused(lab):
-    out = invoke(lab["env"], "up", "--lab", LAB, "--nodes", "3", "--until", "vms", *FLAGS[:2],
-                 "--external-subnet", "10.63.1.0/24", "--tunnel-subnet", "192.168.161.0/24", check=False)
+    out = invoke(
+        lab["env"],
+        "up",
+        "--lab",
+        LAB,
+        "--nodes",
+        "3",
+        "--until",
+        "vms",
+        *FLAGS[:2],
+        "--external-subnet",
+        "10.63.1.0/24",
+        "--tunnel-subnet",
+        "192.168.161.0/24",
+        check=False,
+    )
     assert out.returncode != 0
     assert "built with another layout" in out.stderr
-    assert leftovers("labbuilder-itest-")["networks"] == ["labbuilder-itest-ext", "labbuilder-itest-tun"]
+    assert leftovers("labbuilder-itest-")["networks"] == [
+        "labbuilder-itest-ext",
+        "labbuilder-itest-tun",
+    ]
 
 
 def test_interrupted_second_lab_recovers_beside_the_first(lab):
@@ -102,7 +123,11 @@ def test_interrupted_second_lab_recovers_beside_the_first(lab):
     env = lab["env"]
     proc = subprocess.Popen(
         [INVOKE, "up", "--lab", SIDE, "--nodes", "2", "--until", "vms", *SIDE_FLAGS],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,
     )
     seen = []
@@ -122,17 +147,9 @@ def test_interrupted_second_lab_recovers_beside_the_first(lab):
         assert ip in node.interface("eth1").addresses
     running = [d for d in virsh("list", "--name") if d.startswith("labbuilder-i")]
     assert sorted(running) == sorted(
-        [f"labbuilder-{LAB}-{n}" for n in NODES] + [f"labbuilder-{SIDE}-controller", f"labbuilder-{SIDE}-compute1"]
+        [f"labbuilder-{LAB}-{n}" for n in NODES]
+        + [f"labbuilder-{SIDE}-controller", f"labbuilder-{SIDE}-compute1"]
     )
     invoke(env, "down", "--lab", SIDE)
     assert leftovers(f"labbuilder-{SIDE}-") == {"domains": [], "networks": [], "volumes": []}
     assert len([d for d in virsh("list", "--name") if d.startswith(f"labbuilder-{LAB}-")]) == 3
-
-
-def test_down_leaves_nothing(lab):
-    out = invoke(lab["env"], "down", "--lab", LAB)
-    assert "is down" in out.stdout
-    assert leftovers(f"labbuilder-{LAB}-") == {"domains": [], "networks": [], "volumes": []}
-    labdir = Path(lab["env"]["INVOKE_LABS_DIR"]) / LAB
-    assert not (labdir / ".vagrant").exists() and not (labdir / "state.json").exists()
-    assert (labdir / "lab.yaml").is_file()  # settings stay unless --purge
