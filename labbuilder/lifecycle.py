@@ -17,8 +17,8 @@ from .labdir import LabDir, write_atomic
 from .model import Lab
 from .planner import network_names, prefix_for
 from .progress import Reporter
-from .stages import down as down_stage
 from .remote import Remote
+from .stages import down as down_stage
 from .stages import networks, provision, vms
 from .stages import render as render_stage
 from .virt import Virt, connect

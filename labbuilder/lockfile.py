@@ -16,15 +16,18 @@ HEADER = (
     "# Written by labbuilder after a successful build; keep it with the lab definition.\n"
 )
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_OTHER = frozenset({"box_version", "box_sha256", "created"})  # not plain required strings
 
 
 @dataclass(frozen=True)
 class LabLock:
+    """``box_version`` and ``box_sha256`` are ``None`` when unknown (a box built locally)."""
+
     lab: str
     release: str
     box_name: str
-    box_version: str
-    box_sha256: str
+    box_version: str | None
+    box_sha256: str | None
     packstack_version: str
     kernel: str
     created: datetime
@@ -35,7 +38,7 @@ _KEYS = tuple(f.name for f in fields(LabLock))
 
 def dump(lock: LabLock) -> str:
     """The lock as YAML: a comment header, then the keys in the order of ``LabLock``."""
-    data: dict[str, str] = {}
+    data: dict[str, str | None] = {}
     for key in _KEYS:
         value = getattr(lock, key)
         data[key] = value.isoformat() if isinstance(value, datetime) else value
@@ -59,13 +62,23 @@ def load(text: str, source: str) -> LabLock:
     missing = [key for key in _KEYS if key not in data]
     if missing:
         raise ConfigError(f"{source}: missing key '{missing[0]}': add it or delete the file")
-    values = {key: _string(data[key], key, source) for key in _KEYS if key != "created"}
-    if not _SHA256.match(values["box_sha256"]):
+    values = {key: _string(data[key], key, source) for key in _KEYS if key not in _OTHER}
+    digest = _optional(data["box_sha256"], "box_sha256", source)
+    if digest is not None and not _SHA256.match(digest):
         raise ConfigError(
-            f"{source}: box_sha256 '{values['box_sha256']}' is not a SHA-256 digest: "
-            "write the 64 lowercase hex digits of the box file"
+            f"{source}: box_sha256 '{digest}' is not a SHA-256 digest: "
+            "write the 64 lowercase hex digits of the box file, or null if unknown"
         )
-    return LabLock(**values, created=_created(data["created"], source))
+    return LabLock(
+        **values,
+        box_version=_optional(data["box_version"], "box_version", source),
+        box_sha256=digest,
+        created=_created(data["created"], source),
+    )
+
+
+def _optional(value: Any, key: str, source: str) -> str | None:
+    return None if value is None else _string(value, key, source)
 
 
 def _string(value: Any, key: str, source: str) -> str:

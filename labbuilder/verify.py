@@ -73,7 +73,7 @@ def build_args(
         "junit_suite_name=labbuilder-verify",
         f"--junit-xml={junit}",
         f"--ssh-config={ssh_config}",
-        f"--ssh-extra-args=-o ControlPath={control_dir}/%C",
+        f"--ssh-extra-args=-o ControlPath={control_dir}/%C -o ControlPersist=15s",
         "--sudo",
         f"--numprocesses={workers}",
         "-q",
@@ -124,11 +124,12 @@ def run(
     report: Path,
     clouds_yaml: Path | None,
     on_line: Callable[[str], None] | None = None,
-    suites_dir: Path = SUITES_DIR,
     workers: int | None = None,
     extra_env: Mapping[str, str] | None = None,
 ) -> Summary:
     """Run the suites; ``on_line`` gets pytest's live output, then the summary lines.
+    ``workers`` overrides the number of xdist workers; ``extra_env`` reaches the suites
+    (e.g. ``LABBUILDER_E2E_IMAGE``).
 
     Raises VerifyError (after writing JUnit and report) when any check failed.
     """
@@ -147,7 +148,7 @@ def run(
     started = time.monotonic()
     try:
         argv = build_args(
-            suites_dir,
+            SUITES_DIR,
             suites,
             ssh_config=ssh_config,
             junit=junit,

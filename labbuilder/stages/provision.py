@@ -65,18 +65,25 @@ def el9(lab: Lab, remote: Remote, reporter: Reporter) -> None:
 def root_keys(lab: Lab, remote: Remote, reporter: Reporter) -> None:
     ctl = lab.controller.name
     pubkey = remote.script(ctl, _script("common/rootkey.sh"), []).stdout.strip().splitlines()[-1]
-    on_each(lab, lambda node: remote.script(node.name, _script("common/authorize.sh"), [pubkey]) and None)
+
+    def authorize(node: Node) -> None:
+        remote.script(node.name, _script("common/authorize.sh"), [pubkey])
+
+    on_each(lab, authorize)
     hosts = [h for n in lab.nodes for h in (str(n.external_ip), n.fqdn)]
     remote.script(ctl, _script("common/known_hosts.sh"), hosts)
     for node in lab.nodes:
         got = remote.run(
-            ctl, f"ssh -o BatchMode=yes -o ConnectTimeout=10 root@{node.fqdn} hostname -f",
-            sudo=True, check=False,
+            ctl,
+            f"ssh -o BatchMode=yes -o ConnectTimeout=10 root@{node.fqdn} hostname -f",
+            sudo=True,
+            check=False,
         )
         if got.rc != 0 or got.stdout.strip() != node.fqdn:
+            why = got.stderr.strip() or got.stdout.strip()
             raise ToolError(
-                f"root SSH from {ctl} to {node.fqdn} failed ({got.stderr.strip() or got.stdout.strip()}): "
-                f"run `invoke up --lab {lab.name} --until provision` again after checking sshd on {node.name}"
+                f"root SSH from {ctl} to {node.fqdn} failed ({why}): check sshd on {node.name}, "
+                f"then run `invoke up --lab {lab.name} --until provision` again"
             )
         reporter.node(ctl, f"ssh root@{node.fqdn} works without a password")
 

@@ -71,6 +71,10 @@ class LabInfo:
     def dataplane(self) -> tuple[LabNode, ...]:
         return self.with_role(*DATAPLANE_ROLES)
 
+    def tunnel_peers(self, node: LabNode) -> tuple[IPv4Address, ...]:
+        """Tunnel addresses of the other data-plane nodes ``node`` must reach."""
+        return tuple(n.tunnel_ip for n in self.dataplane if n.name != node.name)
+
     def enabled(self, service: str) -> bool:
         return service in self.services
 

@@ -6,6 +6,7 @@ case; the end-to-end test adds one ``step:<name>`` property per step ("12.3 ok")
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Sequence
@@ -16,6 +17,8 @@ from . import SUITES
 from .naming import suite_of
 
 STEP_PREFIX = "step:"
+QUALIFIED = re.compile(r"^(?:[A-Za-z_]\w*\.)+([A-Za-z_]\w*): ")
+"""``labbuilder.errors.VerifyError: ...`` -> ``VerifyError: ...``."""
 OUTCOMES = ("passed", "failed", "error", "skipped")
 
 
@@ -67,10 +70,7 @@ def reason_of(message: str) -> str:
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     for prefix in ("AssertionError: ", "Failed: "):
         first = first.removeprefix(prefix)
-    if "." in first.split(":", 1)[0] and ": " in first:
-        kind, rest = first.split(": ", 1)
-        first = f"{kind.rsplit('.', 1)[-1]}: {rest}"
-    return first or "no message"
+    return QUALIFIED.sub(r"\1: ", first) or "no message"
 
 
 def _case(element: ET.Element) -> Case:

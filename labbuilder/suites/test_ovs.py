@@ -70,6 +70,5 @@ def test_tunnel_to_peer(switch: ovs.Switch, node: LabNode, peer: Peer) -> None:
 
 
 def test_no_stray_tunnels(switch: ovs.Switch, node: LabNode) -> None:
-    peers = [n.tunnel_ip for n in LAB.dataplane if n.name != node.name]
-    problem = ovs.stray_tunnels_problem(switch, TUNNELS, peers)
+    problem = ovs.stray_tunnels_problem(switch, TUNNELS, LAB.tunnel_peers(node))
     assert problem is None, problem

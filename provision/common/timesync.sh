@@ -88,7 +88,7 @@ if [ ! -d /run/systemd/system ]; then
 	[ "$changed" = 0 ] || echo "timesync.sh: systemd is not running; restart chronyd yourself"
 	exit 0
 fi
-for unit in chronyd chrony; do
+for unit in chrony chronyd; do  # Debian: chrony (chronyd is an alias there); EL9: chronyd
 	if systemctl cat "$unit.service" >/dev/null 2>&1; then
 		systemctl enable --now "$unit.service"
 		if [ "$changed" = 1 ]; then

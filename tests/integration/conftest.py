@@ -24,15 +24,26 @@ VAGRANT_HOME = Path(
 )
 TESTBOX_DIR = os.environ.get("LABBUILDER_TESTBOX_DIR", "/var/lib/labbuilder/testbox")
 URI = "qemu:///system"
-LAB = "itest"
-FLAGS = [
-    "--box",
-    "testbox",
-    "--external-subnet",
-    "10.61.1.0/24",
-    "--tunnel-subnet",
-    "192.168.161.0/24",
-]
+# Several runs may share a host: LABBUILDER_TEST_LAB / LABBUILDER_TEST_NET pick other names and
+# subnets (10.N.1.0/24 and 192.168.(N+100).0/24; the second lab takes N+1).
+LAB = os.environ.get("LABBUILDER_TEST_LAB", "itest")
+SIDE = f"{LAB}2"
+NET = int(os.environ.get("LABBUILDER_TEST_NET", "61"))
+
+
+def subnet_flags(net: int) -> list[str]:
+    return [
+        "--box",
+        "testbox",
+        "--external-subnet",
+        f"10.{net}.1.0/24",
+        "--tunnel-subnet",
+        f"192.168.{net + 100}.0/24",
+    ]
+
+
+FLAGS = subnet_flags(NET)
+SIDE_FLAGS = subnet_flags(NET + 1)
 NODES = ["controller", "compute1", "compute2"]
 
 
@@ -120,4 +131,4 @@ def lab(vm_env):
         "labdir": Path(vm_env["INVOKE_LABS_DIR"]) / LAB,
     }
     invoke(vm_env, "down", "--lab", LAB, "--purge", check=False)
-    invoke(vm_env, "down", "--lab", "iside", "--purge", check=False)
+    invoke(vm_env, "down", "--lab", SIDE, "--purge", check=False)

@@ -12,19 +12,22 @@ from pathlib import Path
 import pytest
 import testinfra
 
-from .conftest import FLAGS, INVOKE, LAB, NODES, ROOT, inventory, invoke, leftovers, virsh
+from .conftest import (
+    FLAGS,
+    INVOKE,
+    LAB,
+    NET,
+    NODES,
+    ROOT,
+    SIDE,
+    SIDE_FLAGS,
+    inventory,
+    invoke,
+    leftovers,
+    virsh,
+)
 
 pytestmark = pytest.mark.vms
-
-SIDE = "iside"
-SIDE_FLAGS = [
-    "--box",
-    "testbox",
-    "--external-subnet",
-    "10.62.1.0/24",
-    "--tunnel-subnet",
-    "192.168.162.0/24",
-]
 
 
 def host(lab, name):
@@ -105,16 +108,16 @@ def test_layout_change_of_a_built_lab_is_refused(lab):
         "vms",
         *FLAGS[:2],
         "--external-subnet",
-        "10.63.1.0/24",
+        f"10.{NET + 2}.1.0/24",
         "--tunnel-subnet",
-        "192.168.161.0/24",
+        f"192.168.{NET + 100}.0/24",
         check=False,
     )
     assert out.returncode != 0
     assert "built with another layout" in out.stderr
-    assert leftovers("labbuilder-itest-")["networks"] == [
-        "labbuilder-itest-ext",
-        "labbuilder-itest-tun",
+    assert leftovers(f"labbuilder-{LAB}-")["networks"] == [
+        f"labbuilder-{LAB}-ext",
+        f"labbuilder-{LAB}-tun",
     ]
 
 
@@ -142,10 +145,17 @@ def test_interrupted_second_lab_recovers_beside_the_first(lab):
     out = invoke(env, "up", "--lab", SIDE, "--nodes", "2", "--until", "vms", *SIDE_FLAGS)
     assert "stage vms done" in out.stdout
     cfg = Path(env["INVOKE_LABS_DIR"]) / SIDE / "ssh-config"
-    for name, ip in (("controller", "192.168.162.10"), ("compute1", "192.168.162.20")):
+    for name, ip in (
+        ("controller", f"192.168.{NET + 101}.10"),
+        ("compute1", f"192.168.{NET + 101}.20"),
+    ):
         node = testinfra.get_host(f"ssh://{name}", ssh_config=str(cfg))
         assert ip in node.interface("eth1").addresses
-    running = [d for d in virsh("list", "--name") if d.startswith("labbuilder-i")]
+    running = [
+        d
+        for d in virsh("list", "--name")
+        if d.startswith((f"labbuilder-{LAB}-", f"labbuilder-{SIDE}-"))
+    ]
     assert sorted(running) == sorted(
         [f"labbuilder-{LAB}-{n}" for n in NODES]
         + [f"labbuilder-{SIDE}-controller", f"labbuilder-{SIDE}-compute1"]

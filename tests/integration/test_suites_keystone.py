@@ -32,7 +32,10 @@ from labbuilder.suites import catalog, cloud
 from labbuilder.suites.catalog import Endpoint
 from labbuilder.suites.expected import CatalogService
 
-pytestmark = pytest.mark.keystone
+pytestmark = [
+    pytest.mark.keystone,
+    pytest.mark.filterwarnings("ignore::openstack.warnings.RemovedInSDK50Warning"),
+]
 
 VENV = Path(os.environ.get("LABBUILDER_KEYSTONE_VENV", "/var/lib/labbuilder/keystone-venv"))
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "verify"

@@ -48,6 +48,8 @@ from labbuilder.e2e import Plan, Walk
 from labbuilder.errors import VerifyError
 from labbuilder.suites.steps import Policy, StepTiming
 
+pytestmark = pytest.mark.filterwarnings("ignore::openstack.warnings.RemovedInSDK50Warning")
+
 PARTITIONS = (
     "major minor  #blocks  name\n\n 253        0    1048576 vda\n 253        1    1047552 vda1\n"
 )

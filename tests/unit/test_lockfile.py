@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -44,6 +45,16 @@ created: '2025-03-30T08:15:02+00:00'
             kernel="6.1.0-31-cloud-amd64",
             created=datetime(2025, 1, 1, 21, 0, tzinfo=timezone(timedelta(hours=9))),
         ),
+        LabLock(
+            lab="itest",
+            release="epoxy",
+            box_name="labbuilder/testbox",
+            box_version=None,
+            box_sha256=None,
+            packstack_version="packstack 26.0.0+stand-in",
+            kernel="6.1.0-31-cloud-amd64",
+            created=datetime(2025, 6, 1, 9, 30, tzinfo=UTC),
+        ),
     ],
 )
 def test_round_trip(lock: LabLock) -> None:
@@ -54,6 +65,11 @@ def test_dump_layout() -> None:
     text = dump(LOCK)
     assert text.startswith("# labbuilder lock file:")
     assert text.split("\n", 2)[2] == GOOD
+
+
+def test_unknown_box_version_and_digest_are_null() -> None:
+    text = dump(replace(LOCK, box_version=None, box_sha256=None))
+    assert "box_version: null\nbox_sha256: null\n" in text
 
 
 def test_load_accepts_an_unquoted_timestamp() -> None:
@@ -70,6 +86,8 @@ def test_load_accepts_an_unquoted_timestamp() -> None:
         (GOOD.replace("release: epoxy", "release: ''"), "release is empty"),
         (GOOD.replace(DIGEST, DIGEST[:-1]), "is not a SHA-256 digest"),
         (GOOD.replace(DIGEST, DIGEST.upper()), "is not a SHA-256 digest"),
+        (GOOD.replace(DIGEST, "''"), "box_sha256 is empty"),
+        (GOOD.replace("box_version: '20250326.0'", "box_version: ''"), "box_version is empty"),
         (GOOD.replace("+00:00'", "'"), "has no time zone"),
         (GOOD.replace("'2025-03-30T08:15:02+00:00'", "yesterday"), "is not an ISO 8601 time"),
         ("- lab\n- poc\n", "expected a mapping of lock keys"),

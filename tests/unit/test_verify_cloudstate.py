@@ -11,35 +11,50 @@ from openstack.network.v2.agent import Agent
 
 from labbuilder.suites import cloudstate, expected
 
-HYPERVISORS = cloudstate.hypervisors_of(
-    [
-        Hypervisor(hypervisor_hostname="compute1.poc.test", state="up", status="enabled"),
-        Hypervisor(hypervisor_hostname="compute2.poc.test", state="down", status="enabled"),
-        Hypervisor(hypervisor_hostname="compute3.poc.test", state="up", status="disabled"),
-    ]
-)
-AGENTS = cloudstate.agents_of(
-    [
-        Agent(
-            agent_type="Open vSwitch agent",
-            host="controller.poc.test",
-            is_alive=True,
-            admin_state_up=True,
-        ),
-        Agent(
-            agent_type="L3 agent", host="controller.poc.test", is_alive=False, admin_state_up=True
-        ),
-        Agent(
-            agent_type="DHCP agent", host="controller.poc.test", is_alive=True, admin_state_up=False
-        ),
-        Agent(
-            agent_type="OVN Controller Gateway agent",
-            host="compute1.poc.test",
-            is_alive=True,
-            admin_state_up=True,
-        ),
-    ]
-)
+pytestmark = pytest.mark.filterwarnings("ignore::openstack.warnings.RemovedInSDK50Warning")
+
+
+def hypervisors() -> list[cloudstate.Hypervisor]:
+    return cloudstate.hypervisors_of(
+        [
+            Hypervisor(hypervisor_hostname="compute1.poc.test", state="up", status="enabled"),
+            Hypervisor(hypervisor_hostname="compute2.poc.test", state="down", status="enabled"),
+            Hypervisor(hypervisor_hostname="compute3.poc.test", state="up", status="disabled"),
+        ]
+    )
+
+
+def agents() -> list[cloudstate.AgentState]:
+    return cloudstate.agents_of(
+        [
+            Agent(
+                agent_type="Open vSwitch agent",
+                host="controller.poc.test",
+                is_alive=True,
+                admin_state_up=True,
+            ),
+            Agent(
+                agent_type="L3 agent",
+                host="controller.poc.test",
+                is_alive=False,
+                admin_state_up=True,
+            ),
+            Agent(
+                agent_type="DHCP agent",
+                host="controller.poc.test",
+                is_alive=True,
+                admin_state_up=False,
+            ),
+            Agent(
+                agent_type="OVN Controller Gateway agent",
+                host="compute1.poc.test",
+                is_alive=True,
+                admin_state_up=True,
+            ),
+        ]
+    )
+
+
 AGENT = {a.label: a for a in expected.AGENTS}
 
 
@@ -63,7 +78,7 @@ AGENT = {a.label: a for a in expected.AGENTS}
     ],
 )
 def test_hypervisor_problem(fqdn: str, expected_problem: str | None) -> None:
-    assert cloudstate.hypervisor_problem(fqdn, HYPERVISORS) == expected_problem
+    assert cloudstate.hypervisor_problem(fqdn, hypervisors()) == expected_problem
 
 
 @pytest.mark.parametrize(
@@ -77,7 +92,7 @@ def test_hypervisor_problem(fqdn: str, expected_problem: str | None) -> None:
     ],
 )
 def test_extra_hypervisors(computes: list[str], expected_problem: str | None) -> None:
-    assert cloudstate.extra_hypervisors_problem(computes, HYPERVISORS) == expected_problem
+    assert cloudstate.extra_hypervisors_problem(computes, hypervisors()) == expected_problem
 
 
 @pytest.mark.parametrize(
@@ -109,22 +124,23 @@ def test_extra_hypervisors(computes: list[str], expected_problem: str | None) ->
     ],
 )
 def test_agent_problem(agent: str, fqdn: str, expected_problem: str | None) -> None:
-    assert cloudstate.agent_problem(AGENT[agent], fqdn, AGENTS) == expected_problem
+    assert cloudstate.agent_problem(AGENT[agent], fqdn, agents()) == expected_problem
 
 
-SERVICES = cloudstate.services_of(
-    [
-        Service(
-            binary="cinder-scheduler", host="controller.poc.test", state="up", status="enabled"
-        ),
-        Service(
-            binary="cinder-volume", host="controller.poc.test@lvm", state="up", status="enabled"
-        ),
-        Service(
-            binary="cinder-volume", host="storage.poc.test@lvm", state="down", status="enabled"
-        ),
-    ]
-)
+def services() -> list[cloudstate.ServiceState]:
+    return cloudstate.services_of(
+        [
+            Service(
+                binary="cinder-scheduler", host="controller.poc.test", state="up", status="enabled"
+            ),
+            Service(
+                binary="cinder-volume", host="controller.poc.test@lvm", state="up", status="enabled"
+            ),
+            Service(
+                binary="cinder-volume", host="storage.poc.test@lvm", state="down", status="enabled"
+            ),
+        ]
+    )
 
 
 @pytest.mark.parametrize(
@@ -139,4 +155,4 @@ SERVICES = cloudstate.services_of(
     ],
 )
 def test_volume_service_problem(fqdn: str, expected_problem: str | None) -> None:
-    assert cloudstate.volume_service_problem(fqdn, SERVICES) == expected_problem
+    assert cloudstate.volume_service_problem(fqdn, services()) == expected_problem

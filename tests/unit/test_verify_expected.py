@@ -244,3 +244,17 @@ def test_inventory_fixtures_are_planner_output(fixture: str, settings: dict[str,
     """The suites read what labbuilder writes: a changed inventory format shows up here."""
     lab = planner.plan(resolve(("test", settings)), kvm=False, nested=False)
     assert inventory.dumps(lab) == (FIXTURES / fixture).read_text()
+
+
+@pytest.mark.parametrize(
+    ("lab", "node", "peers"),
+    [
+        (POC, "controller", ["192.168.10.20", "192.168.10.21"]),
+        (POC, "compute2", ["192.168.10.10", "192.168.10.20"]),
+        (AIO, "controller", []),
+    ],
+)
+def test_tunnel_peers(lab: labinfo.LabInfo, node: str, peers: list[str]) -> None:
+    found = lab.node(node)
+    assert found is not None
+    assert [str(ip) for ip in lab.tunnel_peers(found)] == peers

@@ -144,6 +144,10 @@ def test_sample_summary_lines(sample: tuple[results.Case, ...]) -> None:
             "eth1 has no IPv4 address",
         ),
         ("labbuilder.errors.VerifyError: step 'x' failed", "VerifyError: step 'x' failed"),
+        (
+            "Failed: the lab has no clouds.yaml (OS_CLOUD unset): re-run",
+            "the lab has no clouds.yaml (OS_CLOUD unset): re-run",
+        ),
         ("collection failure", "no message"),
         ("", "no message"),
     ],
