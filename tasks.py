@@ -52,6 +52,7 @@ LAB_FLAGS: dict[str, tuple[Any, str]] = {
     "driver": (None, "libvirt driver: auto (default: kvm when usable), kvm or qemu"),
     "set": (None, "extra answer-file key CONFIG_X=Y (repeatable), checked against Packstack"),
     "answers_file": (None, "answer-file fragment with extra keys, checked against Packstack"),
+    "from_": (None, "lab.lock of a built lab: rebuild it with the same release and box build"),
 }
 ITERABLE = ["enable", "disable", "memory", "vcpus", "disk", "set"]
 INTS = ("nodes", "service_workers")
@@ -66,7 +67,8 @@ def exit_for(err: LabError) -> Exit:
 
 
 def _flags(kwargs: dict[str, Any]) -> commands.Flags:
-    values = {name: kwargs.pop(name) for name in LAB_FLAGS}
+    values = {name.rstrip("_"): kwargs.pop(name) for name in LAB_FLAGS}
+    values["from_lock"] = values.pop("from")
     for name in ITERABLE:
         values[name] = tuple(values[name] or ())
     for name in INTS:
@@ -92,7 +94,10 @@ def lab_task(**extra: tuple[Any, str]) -> Callable[[Callable[..., Any]], Any]:
             for name, (default, _) in {**LAB_FLAGS, **extra}.items()
         ]
         body.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-        helps = {name.replace("_", "-"): text for name, (_, text) in {**LAB_FLAGS, **extra}.items()}
+        helps = {
+            name.strip("_").replace("_", "-"): text
+            for name, (_, text) in {**LAB_FLAGS, **extra}.items()
+        }
         return task(help=helps, iterable=ITERABLE)(body)
 
     return decorate
@@ -207,8 +212,8 @@ def test_box(c: Context) -> None:
 def test(c: Context, fast: bool = False, k: str = "") -> None:
     """Lint (ruff, mypy, shellcheck) and run the project's tests (unit + real VMs)."""
     py = f"{sys.prefix}/bin"
-    c.run(f"{py}/ruff check labbuilder tests tasks.py", echo=True)
-    c.run(f"{py}/ruff format --check labbuilder tests tasks.py", echo=True)
+    c.run(f"{py}/ruff check labbuilder tests bench tasks.py", echo=True)
+    c.run(f"{py}/ruff format --check labbuilder tests bench tasks.py", echo=True)
     c.run(f"{py}/mypy", echo=True)
     c.run("shellcheck provision/*/*.sh hostsetup/*.sh", echo=True)
     selection = ["-m", "'not vms'"] if fast else []

@@ -93,14 +93,27 @@ def fetch(box: Box, cache: Path) -> Path:
     return target
 
 
-def ensure(box: Box, cache: Path) -> str:
-    """Make sure Vagrant has ``box``; returns what was done."""
-    if box.name in vagrantctl.boxes():
+def ensure(box: Box, cache: Path, expected_sha256: str | None = None) -> str:
+    """Make sure Vagrant has ``box``; with ``expected_sha256`` (from a lock file) the box file
+    must be that exact build. Returns what was done."""
+    installed = box.name in vagrantctl.boxes()
+    if installed and expected_sha256 is None:
         return f"box {box.name} present"
     if box.url is None:
+        if installed:
+            return f"box {box.name} present (built locally: no published checksum to compare)"
         raise ToolError(f"box {box.name} is not installed: run `invoke test-box` or add it by hand")
-    vagrantctl.box_add(box.name, str(fetch(box, cache)))
-    return f"box {box.name} downloaded, verified and added"
+    path = fetch(box, cache)
+    digest = sha256(path)
+    if expected_sha256 is not None and digest != expected_sha256:
+        raise ToolError(
+            f"{path.name} has sha256 {digest}, the lock file asks for {expected_sha256}: "
+            "the pinned build changed on the mirror; use the box file the lock was made with"
+        )
+    if not installed:
+        vagrantctl.box_add(box.name, str(path))
+        return f"box {box.name} downloaded, verified (sha256 {digest[:12]}...) and added"
+    return f"box {box.name} present, file matches the lock (sha256 {digest[:12]}...)"
 
 
 def build_test_box(out_dir: Path, name: str) -> list[str]:

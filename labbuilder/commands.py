@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from . import PROJECT_ROOT, hostfacts, planview
+from . import PROJECT_ROOT, hostfacts, lockfile, planview
 from .errors import ConfigError
 from .labdir import LabDir
 from .settings import Settings, parse_pairs, resolve
@@ -45,6 +45,7 @@ class Flags:
     driver: str | None = None
     set: Iterable[str] = ()
     answers_file: str | None = None
+    from_lock: str | None = None
 
     def layer(self) -> dict[str, Any]:
         services = dict.fromkeys(self.enable, True) | dict.fromkeys(self.disable, False)
@@ -100,21 +101,47 @@ def read_yaml(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
+def lock_layer(path: Path) -> tuple[dict[str, Any], Path | None]:
+    """Settings pinned by a lock file, and the lab file saved beside it (if any)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"cannot read lock file {path} ({err.strerror}): check --from") from None
+    lock = lockfile.load(text, str(path))
+    beside = path.with_name("lab.yaml")
+    return {"lab": lock.lab, "release": lock.release, "box": lock.box_name}, (
+        beside if beside.is_file() else None
+    )
+
+
 def settings_for(config: Mapping[str, Any], flags: Flags) -> tuple[Settings, LabDir]:
-    """Defaults (invoke config ``lab``) < lab file (``--lab-file`` or the lab's saved
-    ``lab.yaml``) < flags."""
+    """Defaults (invoke config ``lab``) < lab file (``--lab-file``, the lab file beside a
+    ``--from`` lock, or the lab's saved ``lab.yaml``) < lock file pins < flags."""
     defaults = dict(config.get("lab") or {})
     cli = flags.layer()
-    name = flags.lab or str(defaults.get("lab") or Settings().lab)
-    if flags.lab_file:
-        file_layer = read_yaml(Path(flags.lab_file), "lab file")
-        name = flags.lab or str(file_layer.get("lab") or name)
-        source = flags.lab_file
+    pins: dict[str, Any] = {}
+    lab_file = flags.lab_file
+    if flags.from_lock:
+        pins, beside = lock_layer(Path(flags.from_lock))
+        lab_file = lab_file or (str(beside) if beside else None)
+        if flags.lab:
+            pins["lab"] = flags.lab
+    name = flags.lab or str(pins.get("lab") or defaults.get("lab") or Settings().lab)
+    if lab_file:
+        file_layer = read_yaml(Path(lab_file), "lab file")
+        name = flags.lab or str(pins.get("lab") or file_layer.get("lab") or name)
+        file_layer["lab"] = name
+        source = lab_file
     else:
         saved = LabDir.of(labs_dir(config), name).settings
         file_layer = read_yaml(saved, "lab file") if saved.is_file() else {}
         source = str(saved)
-    settings = resolve(("invoke config 'lab'", defaults), (source, file_layer), ("flags", cli))
+    settings = resolve(
+        ("invoke config 'lab'", defaults),
+        (source, file_layer),
+        (str(flags.from_lock), pins),
+        ("flags", cli),
+    )
     return settings, LabDir.of(labs_dir(config), settings.lab)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import boxes, boxfetch, hostfacts, preflight, state, vagrantctl
+from . import boxes, boxfetch, hostfacts, lockfile, preflight, state, vagrantctl
 from .commands import Flags, labs_dir, settings_for
 from .errors import PreflightError, StateError
 from .inventory import to_data
@@ -32,6 +32,13 @@ class Options:
 
 def box_cache(config: Mapping[str, Any]) -> Path:
     return Path(str(config.get("box_cache", "/var/lib/labbuilder/boxes")))
+
+
+def locked_sha256(flags: Flags) -> str | None:
+    if not flags.from_lock:
+        return None
+    lock = lockfile.load(Path(flags.from_lock).read_text(encoding="utf-8"), flags.from_lock)
+    return lock.box_sha256
 
 
 def load_state(labdir: LabDir) -> state.LabState:
@@ -154,7 +161,7 @@ def up(config: Mapping[str, Any], flags: Flags, options: Options, reporter: Repo
                 reporter.ok(message)
 
         def make_vms() -> None:
-            reporter.say(boxfetch.ensure(lab.box, box_cache(config)))
+            reporter.say(boxfetch.ensure(lab.box, box_cache(config), locked_sha256(flags)))
             vms.up(lab, labdir, virt, reporter)
 
         def make_provision() -> None:

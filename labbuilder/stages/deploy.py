@@ -204,13 +204,16 @@ def follow(
     reporter: Reporter,
     *,
     attached: bool = False,
+    again: str = "run the deploy again",
     poll_seconds: float = 10,
     timeout_seconds: float = 4 * 3600,
     reconnect_seconds: float = RECONNECT_SECONDS,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Followed:
-    """Poll ``read(offset)`` until the run ends; one line per finished step as it comes."""
+    """Poll ``read(offset)`` until the run ends; one line per finished step as it comes.
+
+    ``again`` names the command that follows the run anew, for the messages."""
     start = clock()
     progress, parser = Progress(), ParserState()
     output, pending = bytearray(), b""
@@ -219,8 +222,8 @@ def follow(
         now = clock()
         if now - start > timeout_seconds:
             raise DeployError(
-                f"Packstack is still running after {duration(now - start)}: it goes on on the "
-                "controller; run the deploy again to follow it, or look at packstack.out there"
+                f"Packstack is still running after {duration(now - start)}; it goes on on the "
+                f"controller: {again} to follow it again"
             )
         try:
             poll = read(len(output))
@@ -229,8 +232,7 @@ def follow(
             if now - lost_since > reconnect_seconds:
                 raise DeployError(
                     f"no SSH to the controller for {duration(now - lost_since)} ({err.message}):"
-                    " check the node's console (virsh console), then run the deploy again to"
-                    " follow the run"
+                    f" check the node's console (virsh console), then {again} to follow the run"
                 ) from None
             if failures == 0:
                 reporter.warn(
@@ -305,7 +307,12 @@ def deploy(
         return parse_poll(answer.stdout)
 
     followed = follow(
-        read, reporter, attached=running, poll_seconds=poll_seconds, timeout_seconds=timeout_seconds
+        read,
+        reporter,
+        attached=running,
+        again=f"run `invoke deploy --lab {lab.name}`",
+        poll_seconds=poll_seconds,
+        timeout_seconds=timeout_seconds,
     )
     logs = collect_logs(remote, ctl, followed, labdir, reporter)
     if followed.rc != 0:
