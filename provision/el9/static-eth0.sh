@@ -10,7 +10,8 @@
 # an SSH session over eth0 survives the short re-activation.
 #
 # Environment:
-#   IFACE=NAME   device to configure instead of eth0
+#   IFACE=NAME       device to configure instead of eth0
+#   IFCFG_DIR=PATH   where the ifcfg file goes (default /etc/sysconfig/network-scripts)
 set -euo pipefail
 
 die() {
@@ -61,22 +62,31 @@ nmcli -t general status >/dev/null 2>&1 ||
 	die "NetworkManager is not running: start it (systemctl start NetworkManager)"
 ip link show "$iface" >/dev/null 2>&1 || die "no network device $iface on this node"
 
-settings=(connection.autoconnect yes connection.autoconnect-priority 100 ipv4.method manual
-	ipv4.addresses "$address/$prefix" ipv4.gateway "$gateway" ipv4.dns "$dns"
-	ipv4.ignore-auto-dns yes ipv6.method ignore)
+# The profile is written in ifcfg form (NetworkManager's ifcfg-rh plugin reads it) because that
+# is what Packstack's Open vSwitch setup reads when it moves eth0 into br-ex: puppet-vswitch's
+# ovs_redhat vs_port provider copies IPADDR/PREFIX/GATEWAY/DNS from ifcfg-<iface> onto the bridge
+# (with no such file it falls back to DHCP on the bridge).
+ifcfg=${IFCFG_DIR:-/etc/sysconfig/network-scripts}/ifcfg-$iface
+wanted=$(
+	printf '%s\n' "# Written by labbuilder (provision/el9/static-eth0.sh)" \
+		"NAME=$profile" "DEVICE=$iface" TYPE=Ethernet ONBOOT=yes BOOTPROTO=none \
+		"IPADDR=$address" "PREFIX=$prefix" "GATEWAY=$gateway" DEFROUTE=yes PEERDNS=no \
+		IPV6INIT=no NM_CONTROLLED=yes AUTOCONNECT_PRIORITY=100
+	i=1
+	for server in "$@"; do
+		echo "DNS$i=$server"
+		i=$((i + 1))
+	done
+)
 changed=0
-if ! nmcli -g connection.id connection show "$profile" >/dev/null 2>&1; then
-	nmcli connection add type ethernet con-name "$profile" ifname "$iface" "${settings[@]}" >/dev/null
+if [ ! -f "$ifcfg" ] || [ "$(cat "$ifcfg")" != "$wanted" ]; then
+	mkdir -p "$(dirname "$ifcfg")"
+	printf '%s\n' "$wanted" >"$ifcfg.tmp"
+	chmod 0644 "$ifcfg.tmp"
+	mv "$ifcfg.tmp" "$ifcfg"
+	nmcli connection load "$ifcfg"
 	changed=1
-	echo "static-eth0.sh: created profile $profile"
-else
-	current=$(nmcli -g ipv4.method,ipv4.addresses,ipv4.gateway,ipv4.dns connection show "$profile")
-	wanted=$(printf '%s\n' manual "$address/$prefix" "$gateway" "$dns")
-	if [ "$current" != "$wanted" ]; then
-		nmcli connection modify "$profile" connection.interface-name "$iface" "${settings[@]}"
-		changed=1
-		echo "static-eth0.sh: updated profile $profile"
-	fi
+	echo "static-eth0.sh: wrote $ifcfg ($address/$prefix via $gateway, DNS $dns)"
 fi
 
 # Other profiles for this device (e.g. "System eth0" with DHCP) must not autoconnect any more.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import testinfra
 
-from .conftest import FLAGS, LAB, NODES, invoke, inventory
+from .conftest import FLAGS, LAB, NODES, inventory, invoke
 
 pytestmark = pytest.mark.vms
 
