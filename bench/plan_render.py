@@ -20,12 +20,12 @@ from labbuilder.stages import render
 
 ROOT = Path(__file__).resolve().parent.parent
 INVOKE = str(Path(sys.prefix) / "bin" / "invoke")
-FLAGS = ["--nodes", "10", "--network-node", "--storage-node", "--lab", "bench"]
+FLAGS = ["--nodes", "10", "--network-node", "--lab", "bench"]
 
 
 def in_process(runs: int, tmp: Path) -> list[float]:
     settings = resolve(
-        ("bench", {"nodes": 10, "network_node": True, "storage_node": True, "lab": "bench"})
+        ("bench", {"nodes": 10, "network_node": True, "lab": "bench"})
     )
     times = []
     for _ in range(runs):

@@ -12,7 +12,7 @@ from ipaddress import AddressValueError, IPv4Address, IPv4Network, NetmaskValueE
 from .errors import ConfigError
 
 GATEWAY_OFFSET = 1
-ROLE_OFFSETS = {"controller": 10, "network": 11, "storage": 12}
+ROLE_OFFSETS = {"controller": 10, "network": 11}
 COMPUTE_OFFSET = 20
 DHCP_OFFSETS = (100, 149)
 FLOATING_OFFSETS = (150, 250)

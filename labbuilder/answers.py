@@ -40,10 +40,7 @@ def _hosts(lab: Lab) -> list[tuple[str, str]]:
         ("CONFIG_COMPUTE_HOSTS", _ips(lab, Role.COMPUTE)),
         ("CONFIG_NETWORK_HOSTS", _ips(lab, Role.NETWORK)),
     ]
-    storage = _ips(lab, Role.STORAGE)
-    if storage != controller:
-        # Packstack only honours a separate storage host among its "unsupported" options.
-        items += [("CONFIG_UNSUPPORTED", "y"), ("CONFIG_STORAGE_HOST", storage)]
+    # Storage (Cinder, Swift) stays on the controller: Packstack applies it in controller.pp.
     items += [("CONFIG_AMQP_HOST", controller), ("CONFIG_MARIADB_HOST", controller)]
     if "ceilometer" in lab.services:
         items.append(("CONFIG_REDIS_HOST", controller))

@@ -39,7 +39,6 @@ EL9_SIZES = {
     "aio": Sizes(vcpus=4, memory_mib=16384, disk_gib=80),
     "controller": Sizes(vcpus=4, memory_mib=12288, disk_gib=60),
     "network": Sizes(vcpus=2, memory_mib=2048, disk_gib=20),
-    "storage": Sizes(vcpus=2, memory_mib=4096, disk_gib=60),
     "compute": Sizes(vcpus=2, memory_mib=4096, disk_gib=40),
 }
 EL9_MIN_MEMORY = {

@@ -8,13 +8,15 @@ demo provisioning off). Both files carry passwords and are written 0600.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import yaml
 from openstack.config.loader import OpenStackConfig
 from openstack.connection import Connection
+from openstack.exceptions import NotFoundException
 from openstack.identity.v3._proxy import Proxy as IdentityV3
 
 from . import answerfile, secrets
@@ -25,6 +27,7 @@ REGION = "RegionOne"
 DOMAIN = "Default"
 DEMO = "demo"
 MEMBER_ROLE = "member"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -128,13 +131,13 @@ def ensure_demo(conn: Connection, password: str) -> list[str]:
     identity = cast(IdentityV3, conn.identity)  # the clouds.yaml asks for Identity v3
     done: list[str] = []
     domain = identity.find_domain(DOMAIN, ignore_missing=False)
-    project = identity.find_project(DEMO, domain_id=domain.id)
+    project = _existing(identity.find_project, DEMO, domain_id=domain.id)
     if project is None:
         project = identity.create_project(
             name=DEMO, domain_id=domain.id, description="Demo project of the lab"
         )
         done.append("created project demo")
-    user = identity.find_user(DEMO, domain_id=domain.id)
+    user = _existing(identity.find_user, DEMO, domain_id=domain.id)
     if user is None:
         user = identity.create_user(
             name=DEMO, domain_id=domain.id, password=password, default_project_id=project.id
@@ -147,3 +150,10 @@ def ensure_demo(conn: Connection, password: str) -> list[str]:
         identity.assign_project_role_to_user(project, user, role)
         done.append("gave user demo the member role in project demo")
     return done
+
+
+def _existing(find: Callable[..., T], name: str, **query: str) -> T | None:
+    try:
+        return find(name, ignore_missing=False, **query)
+    except NotFoundException:
+        return None

@@ -25,7 +25,7 @@ LAB_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$")
 DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 BOX_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$")
 PASSWORD = re.compile(r"^[A-Za-z0-9@#%^*_+=.,:~!-]{8,64}$")
-SIZE_KINDS = ("aio", "controller", "network", "storage", "compute")
+SIZE_KINDS = ("aio", "controller", "network", "compute")
 MAX_VCPUS = 64
 MAX_DISK_GIB = 4096
 
@@ -128,35 +128,43 @@ def _sizes(
     return out
 
 
+STORAGE_NODE_REFUSED = (
+    "--storage-node: Packstack 26 installs Cinder and Swift from the controller's manifest "
+    "whatever CONFIG_STORAGE_HOST says, so a storage VM would get no service while the "
+    "endpoints pointed at it: keep storage on the controller (drop --storage-node)"
+)
+
+
 def _layout(settings: Settings) -> list[tuple[str, frozenset[Role], str, int]]:
     """(name, roles, size kind, host offset) per node."""
     if settings.nodes < 1:
         raise ConfigError(f"--nodes {settings.nodes}: a lab needs at least 1 node (1 = all-in-one)")
-    extra = int(settings.network_node) + int(settings.storage_node)
-    computes = settings.nodes - 1 - extra
+    if settings.storage_node:
+        raise ConfigError(STORAGE_NODE_REFUSED)
     if settings.nodes == 1:
-        if extra:
+        if settings.network_node:
             raise ConfigError(
-                "--network-node/--storage-node need their own VMs: use --nodes 3 or more "
-                "(controller, the extra node(s), at least one compute)"
+                "--network-node needs its own VM: use --nodes 3 or more "
+                "(controller, network node, at least one compute)"
             )
-        roles = frozenset(Role)
-        return [("controller", roles, "aio", ad.role_offset("controller"))]
+        return [("controller", frozenset(Role), "aio", ad.role_offset("controller"))]
+    computes = settings.nodes - 1 - int(settings.network_node)
     if computes < 1:
         raise ConfigError(
             f"--nodes {settings.nodes} leaves no compute node next to the controller and "
-            f"{extra} extra node(s): use --nodes {settings.nodes - computes + 1}"
+            f"the network node: use --nodes {settings.nodes + 1}"
         )
-    controller_roles = {Role.CONTROLLER}
-    if not settings.network_node:
-        controller_roles.add(Role.NETWORK)
-    if not settings.storage_node:
-        controller_roles.add(Role.STORAGE)
-    out = [("controller", frozenset(controller_roles), "controller", ad.role_offset("controller"))]
+    out = [
+        (
+            "controller",
+            frozenset({Role.CONTROLLER, Role.STORAGE})
+            | ({Role.NETWORK} if not settings.network_node else set()),
+            "controller",
+            ad.role_offset("controller"),
+        )
+    ]
     if settings.network_node:
         out.append(("network", frozenset({Role.NETWORK}), "network", ad.role_offset("network")))
-    if settings.storage_node:
-        out.append(("storage", frozenset({Role.STORAGE}), "storage", ad.role_offset("storage")))
     out += [
         (f"compute{i + 1}", frozenset({Role.COMPUTE}), "compute", ad.role_offset("compute", i))
         for i in range(computes)

@@ -21,8 +21,8 @@ REGEN = os.environ.get("LABBUILDER_REGEN_GOLDEN") == "1"
 CASES = {
     "aio": ({"nodes": 1}, False, False),
     "three-node": ({"nodes": 3}, True, True),
-    "five-node-network-storage": (
-        {"nodes": 5, "network_node": True, "storage_node": True},
+    "five-node-network": (
+        {"nodes": 5, "network_node": True},
         True,
         False,
     ),

@@ -163,3 +163,91 @@ def test_socket_problem(label: str, port: int, expected: str | None) -> None:
 )
 def test_unit_problem(label: str, units: tuple[str, ...], text: str, expected: str | None) -> None:
     assert hostcheck.unit_problem(label, hostcheck.parse_unit_states(units, text)) == expected
+
+
+TESTBOX = FIXTURES / "testbox"
+TESTBOX_LAB = labinfo.load(TESTBOX / "inventory.json")
+
+
+@pytest.mark.parametrize(("node", "device"), [("controller", "eth0"), ("controller", "eth1")])
+def test_testbox_addresses_match_the_plan(node: str, device: str) -> None:
+    planned = TESTBOX_LAB.node(node)
+    assert planned is not None
+    wanted = planned.external if device == "eth0" else planned.tunnel
+    found = hostcheck.parse_ip_addr((TESTBOX / "ip-addr.json").read_text())
+    assert hostcheck.address_problem(found, device, wanted) is None
+
+
+def test_testbox_names() -> None:
+    assert (
+        hostcheck.hostname_problem((TESTBOX / "hostname.txt").read_text(), "controller.itest.test")
+        is None
+    )
+    found = hostcheck.parse_getent((TESTBOX / "getent-ahostsv4-compute1.txt").read_text())
+    assert (
+        hostcheck.resolve_problem("compute1.itest.test", found, IPv4Address("10.61.1.20")) is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("fixture", "units"),
+    [
+        ("systemctl-failed.txt", ()),
+        (
+            "systemctl-running.txt",
+            (
+                "chrony.service", "dbus.service", "getty@tty1.service", "labbuilder-packstack-3.service",
+                "ovs-vswitchd.service", "ovsdb-server.service", "serial-getty@ttyS0.service",
+                "ssh.service", "systemd-journald.service", "systemd-logind.service",
+                "systemd-networkd.service", "systemd-resolved.service", "systemd-udevd.service",
+            ),
+        ),
+    ],
+)  # fmt: skip
+def test_parse_failed_units(fixture: str, units: tuple[str, ...]) -> None:
+    """``systemctl list-units --plain --no-legend`` from the test box (failed: none; running)."""
+    assert hostcheck.parse_failed_units((TESTBOX / fixture).read_text()) == units
+
+
+@pytest.mark.parametrize(
+    ("units", "expected"),
+    [
+        ((), None),
+        (
+            ("a.service", "b.mount"),
+            "2 failed unit(s): a.service, b.mount (see `systemctl status UNIT`)",
+        ),
+    ],
+)
+def test_failed_units_problem(units: tuple[str, ...], expected: str | None) -> None:
+    assert hostcheck.failed_units_problem(units) == expected
+
+
+@pytest.mark.parametrize(
+    ("fixture", "units", "expected"),
+    [
+        ("systemctl-is-active-chrony.txt", ("chrony", "chronyd"), None),
+        (
+            "systemctl-is-active-missing.txt",
+            ("openstack-nova-compute", "libvirtd"),
+            "nova is not running: openstack-nova-compute is inactive, libvirtd is inactive",
+        ),
+    ],
+)
+def test_testbox_unit_states(fixture: str, units: tuple[str, ...], expected: str | None) -> None:
+    states = hostcheck.parse_unit_states(units, (TESTBOX / fixture).read_text())
+    assert hostcheck.unit_problem("nova", states) == expected
+
+
+def test_testbox_listening() -> None:
+    listening = hostcheck.parse_listening((TESTBOX / "ss-Htln.txt").read_text())
+    assert listening == {
+        53: ("127.0.0.54", "127.0.0.53"),
+        5355: ("0.0.0.0", "[::]"),
+        22: ("0.0.0.0", "[::]"),
+    }
+    assert (
+        hostcheck.socket_problem("dns", 53, listening)
+        == "TCP 53 (dns) listens only on loopback (127.0.0.54, 127.0.0.53)"
+    )
+    assert hostcheck.socket_problem("ssh", 22, listening) is None

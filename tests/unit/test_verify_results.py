@@ -178,3 +178,24 @@ def test_report_folds_a_skipped_suite() -> None:
     text = report.render(summary, "j.xml", 5.0)
     assert "## e2e\n\n1 check skipped: OpenStack is not deployed on lab poc" in text
     assert text.count("| **ERROR** |") == 24
+
+
+def test_recorded_testbox_run() -> None:
+    """The nodes suite on a 3-node test-box lab at stage provision: every check passed."""
+    junit = RECORDED.parent / "provision-testbox-nodes.xml"
+    summary = results.summarize("itest", "provision", results.parse_junit(junit.read_text()))
+    assert (summary.passed, summary.total, summary.ok) == (24, 24, True)
+    assert summary.lines == (
+        "lab itest (stage provision): 24 checks: 24 passed, 0 failed, 0 errors, 0 skipped",
+    )
+    controller = [c.check for c in summary.cases if c.host == "controller"]
+    assert controller == [
+        "test_external_address",
+        "test_hostname_is_fqdn",
+        "test_no_failed_units",
+        "test_resolves_lab_name[compute1]",
+        "test_resolves_lab_name[compute2]",
+        "test_resolves_lab_name[controller]",
+        "test_time_sync_active",
+        "test_tunnel_address",
+    ]
