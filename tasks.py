@@ -28,7 +28,10 @@ LAB_FLAGS: dict[str, tuple[Any, str]] = {
     "lab_file": (None, "YAML file of lab settings (flags override it)"),
     "nodes": (None, "VMs: 1 = all-in-one; N = controller + computes (+ network/storage nodes)"),
     "network_node": (False, "put Neutron's network role on its own VM"),
-    "storage_node": (False, "refused with the reason: Packstack 26 keeps Cinder/Swift on the controller"),
+    "storage_node": (
+        False,
+        "refused with the reason: Packstack 26 keeps Cinder/Swift on the controller",
+    ),
     "release": (None, "RDO release: antelope, caracal, dalmatian or epoxy (default)"),
     "box": (None, "Vagrant box: centos-stream-9 (default, pinned build), testbox, or a name"),
     "domain": (None, "DNS domain of the nodes (default <lab>.test)"),
@@ -201,6 +204,26 @@ def ssh_config(c: Context, lab: str | None = None) -> None:
     print(lifecycle.ssh_config_path(cfg(c), lab).read_text(), end="")
 
 
+@task(
+    help={
+        **LAB,
+        "only": "run one suite: nodes, services, sockets, endpoints, ovs, openstack, e2e",
+        "junit": "JUnit XML path (default labs/<lab>/verify/junit.xml)",
+        "report": "Markdown report path (default labs/<lab>/verify/report.md)",
+    }
+)
+@plain_task
+def verify(
+    c: Context,
+    lab: str | None = None,
+    only: str | None = None,
+    junit: str | None = None,
+    report: str | None = None,
+) -> None:
+    """Check the lab with testinfra: nodes, services, endpoints, OVS, an instance end to end."""
+    echo(lifecycle.verify_lab(cfg(c), lab, only=only, junit=junit, report=report, on_line=print))
+
+
 @task(name="test-box")
 @plain_task
 def test_box(c: Context) -> None:
@@ -222,7 +245,9 @@ def test(c: Context, fast: bool = False, k: str = "") -> None:
     c.run(f"{py}/pytest {' '.join(selection)}", echo=True, pty=False)
 
 
-ns = Collection(plan, render, preflight, up, down, status, list_, ssh, ssh_config, test_box, test)
+ns = Collection(
+    plan, render, preflight, up, verify, down, status, list_, ssh, ssh_config, test_box, test
+)
 ns.configure(
     {
         "labs_dir": "labs",

@@ -1,7 +1,7 @@
 """Pure address arithmetic for a lab's networks: node addresses, DHCP and floating-IP ranges, MACs.
 
 Host numbering follows the source notes inside each subnet: gateway .1, controller .10,
-network node .11, storage node .12, computes .20 upwards; DHCP .100-.149 and floating IPs
+network node .11, computes .20 upwards; DHCP .100-.149 and floating IPs
 .150-.250 unless given explicitly.
 """
 

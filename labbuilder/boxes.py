@@ -45,7 +45,6 @@ EL9_MIN_MEMORY = {
     "aio": 8192,
     "controller": 8192,
     "network": 1536,
-    "storage": 2048,
     "compute": 2048,
 }
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import boxes, boxfetch, hostfacts, lockfile, preflight, state, vagrantctl
+from . import boxes, boxfetch, hostfacts, lockfile, preflight, state, vagrantctl, verify
 from .commands import Flags, labs_dir, settings_for
 from .errors import PreflightError, StateError
 from .inventory import to_data
@@ -189,7 +189,10 @@ def up(config: Mapping[str, Any], flags: Flags, options: Options, reporter: Repo
                 st = state.LabState(stages=st.stages, nodes=tuple(n.name for n in lab.nodes))
             save_state(labdir, st)
             reporter.ok(f"stage {name} done in {st.stages[name].seconds:.0f} s")
-    return [f"lab {lab.name} reached stage {st.reached}; `invoke status --lab {lab.name}` shows it"]
+    return [
+        f"lab {lab.name} reached stage {st.reached}; `invoke status --lab {lab.name}` shows it",
+        f"check it with `invoke verify --lab {lab.name}`",
+    ]
 
 
 def lab_dir(config: Mapping[str, Any], lab: str | None) -> LabDir:
@@ -280,3 +283,34 @@ def test_box(config: Mapping[str, Any]) -> list[str]:
             stale = virt.remove_volumes(vms.POOL, vms.box_volume_prefix(boxes.TEST_BOX_NAME))
         lines += [f"removed stale base volume {v}" for v in stale]
     return lines
+
+
+def verify_lab(
+    config: Mapping[str, Any],
+    lab: str | None,
+    *,
+    only: str | None,
+    junit: str | None,
+    report: str | None,
+    on_line: Callable[[str], None],
+) -> list[str]:
+    """Run the verify suites against the lab; VerifyError when a check failed."""
+    labdir = lab_dir(config, lab)
+    if not labdir.inventory.is_file():
+        raise StateError(
+            f"lab {labdir.name} has not been built: run `invoke up --lab {labdir.name}`"
+        )
+    st = load_state(labdir)
+    junit_path = Path(junit) if junit else labdir.root / "verify" / "junit.xml"
+    report_path = Path(report) if report else labdir.root / "verify" / "report.md"
+    verify.run(
+        labdir.inventory,
+        labdir.ssh_config,
+        st.reached,
+        only=only,
+        junit=junit_path,
+        report=report_path,
+        clouds_yaml=labdir.root / "clouds.yaml",
+        on_line=on_line,  # live pytest output, then the summary
+    )
+    return [f"report: {report_path}", f"JUnit: {junit_path}"]
