@@ -33,13 +33,14 @@ from labbuilder.remote import Remote
 from labbuilder.stages import render as render_stage
 from labbuilder.stages.deploy import FILES, deploy, start_script
 
-from .conftest import FLAGS, LAB, ROOT, invoke
+from .conftest import FLAGS, LAB, NET, ROOT, invoke
 from .test_suites_keystone import PASSWORD, Keystone, keystone, keystone_venv, site  # noqa: F401
 
 pytestmark = pytest.mark.vms
 
 FAKE = ROOT / "tests" / "fakes" / "packstack"
 FAST = {"FAKE_PACKSTACK_STEP_SECONDS": "0.3"}
+CONTROLLER, COMPUTE1 = f"10.{NET}.1.10", f"10.{NET}.1.20"
 
 
 @dataclass(frozen=True)
@@ -82,17 +83,17 @@ def test_failure_names_manifest_and_host_and_keeps_logs(target: Deployed) -> Non
     said, error = run_deploy(target, {**FAST, "FAKE_PACKSTACK_FAIL_AT": "compute.pp"})
     assert error is not None, said
     assert str(error).startswith(
-        "Packstack failed applying 10.61.1.20_compute.pp on compute1 (10.61.1.20); logs in "
+        f"Packstack failed applying {COMPUTE1}_compute.pp on compute1 ({COMPUTE1}); logs in "
     )
-    assert str(error).endswith("resume with `invoke deploy --lab itest`")
+    assert str(error).endswith(f"resume with `invoke deploy --lab {LAB}`")
     logs = newest_logs(target.labdir)
     assert str(logs) in str(error)
-    assert (logs / "manifests" / "10.61.1.20_compute.pp.log").is_file()
+    assert (logs / "manifests" / f"{COMPUTE1}_compute.pp.log").is_file()
     assert (logs / "openstack-setup.log").is_file()
     assert "ERROR : Error appeared during Puppet run" in (logs / "packstack.out").read_text()
     assert "  Error: Systemd start for virtqemud failed!" in said
     assert "  virtqemud.service: Main process exited, code=exited, status=1/FAILURE" in said
-    assert " 10.61.1.10_controller.pp " in said and "Copying Puppet modules" in said
+    assert f" {CONTROLLER}_controller.pp " in said and "Copying Puppet modules" in said
 
 
 def test_resume_runs_again_with_the_same_answers(target: Deployed) -> None:
@@ -127,7 +128,7 @@ def test_run_survives_the_ssh_sessions_ending(target: Deployed) -> None:
         held.kill()
     setup_log = (newest_logs(target.labdir) / "openstack-setup.log").read_text()
     assert "Simulated eth0 moving into br-ex: ended" in setup_log
-    assert "10.61.1.10_controller_post.pp" in said
+    assert f"{CONTROLLER}_controller_post.pp" in said
 
 
 def test_attaches_to_a_run_already_going(target: Deployed) -> None:
@@ -149,8 +150,8 @@ def test_finished_deploy_leaves_clouds_openrc_and_lock(target: Deployed) -> None
     config = OpenStackConfig(config_files=[str(clouds)])
     for cloud, user in ((LAB, "admin"), (f"{LAB}-demo", "demo")):
         auth = config.get_one(cloud=cloud).config["auth"]
-        assert (auth["auth_url"], auth["username"]) == ("http://10.61.1.10:5000/v3", user)
-    assert "export OS_AUTH_URL=http://10.61.1.10:5000/v3\n" in openrc.read_text()
+        assert (auth["auth_url"], auth["username"]) == (f"http://{CONTROLLER}:5000/v3", user)
+    assert f"export OS_AUTH_URL=http://{CONTROLLER}:5000/v3\n" in openrc.read_text()
     recorded = lockfile.load(lock.read_text(), str(lock))
     kernel = target.remote.run("controller", "uname -r").stdout.strip()
     assert (recorded.lab, recorded.box_name, recorded.box_version, recorded.box_sha256) == (
