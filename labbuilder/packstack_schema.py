@@ -22,6 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from labbuilder import packstack_rules as pr
 from labbuilder.answerfile import Problem, raise_for
 from labbuilder.errors import ToolError
 
@@ -30,92 +31,6 @@ __all__ = ["Option", "Problem", "Schema", "load_schema", "raise_for"]
 _PACKSTACK_VAR_DIR = Path("/var/tmp/packstack")  # noqa: S108 - Packstack's own fixed path
 _LOCAL_IP = "LOCAL-IP-OF-THE-PACKSTACK-HOST"
 _LOCAL_IP_EXPR = "utils.get_localhost_ip()"
-#: Defaults Packstack computes when it loads, from randomness or the machine it runs on.
-_COMPUTED_DEFAULTS = {
-    "CONFIG_CEILOMETER_SECRET": "uuid.uuid4().hex[:16]",
-    "CONFIG_HEAT_AUTH_ENC_KEY": "uuid.uuid4().hex[:16]",
-    "CONFIG_HORIZON_SECRET_KEY": "uuid.uuid4().hex",
-    "CONFIG_SWIFT_HASH": "uuid.uuid4().hex[:16]",
-    "CONFIG_SSH_KEY": "default_ssh_key",
-    "CONFIG_SSL_CERT_SUBJECT_CN": "gethostname()",
-    "CONFIG_SSL_CERT_SUBJECT_MAIL": "'admin@%s' % gethostname()",
-}
-#: Validators that look at the machine Packstack runs on or at the network.
-_SKIPPED = frozenset(
-    (
-        "validate_file",
-        "validate_ping",
-        "validate_multi_ping",
-        "validate_sshkey",
-        "validate_writeable_directory",
-    )
-)
-#: labbuilder writes IP addresses where Packstack probes TCP/22, so check the format instead.
-_INSTEAD = {"validate_ssh": "validate_ip", "validate_multi_ssh": "validate_multi_ip"}
-_CHOICE_VALIDATORS = frozenset({"validate_options", "validate_multi_options"})
-_BOOL_WORDS = frozenset({"y", "yes", "true", "n", "no", "false"})
-_MASK = "********"
-
-#: Keys Packstack once read and no longer knows: an exact key, or a prefix ending in "_".
-REMOVED: tuple[tuple[str, str], ...] = (
-    (
-        "CONFIG_LBAAS_INSTALL",
-        "removed from Packstack in 2019 (neutron-lbaas retired; Octavia has no Packstack plugin)",
-    ),
-    ("CONFIG_NEUTRON_LB_", "removed from Packstack in 2025 with the linuxbridge agent"),
-    ("CONFIG_NEUTRON_FWAAS", "removed from Packstack in Victoria (2020) with neutron-fwaas"),
-    ("CONFIG_NAGIOS_INSTALL", "removed from Packstack in Pike (2017) with Nagios"),
-    ("CONFIG_NAGIOS_PW", "removed from Packstack in Pike (2017) with Nagios"),
-    ("CONFIG_PANKO_", "removed from Packstack in Xena (2021) when Panko was retired"),
-    ("CONFIG_SAHARA_", "removed from Packstack when Sahara was retired upstream"),
-    ("CONFIG_NOVA_NETWORK_", "removed from Packstack in Ocata (2017) with nova-network"),
-    ("CONFIG_NOVA_COMPUTE_PRIVIF", "removed from Packstack in Ocata (2017) with nova-network"),
-    ("CONFIG_MONGODB_HOST", "removed from Packstack with MongoDB support in telemetry"),
-    ("CONFIG_CEILOMETER_METERING_BACKEND", "removed from Packstack with MongoDB support"),
-    ("CONFIG_CEILOMETER_EVENTS_BACKEND", "removed from Packstack with MongoDB support"),
-    ("CONFIG_HEAT_CLOUDWATCH_INSTALL", "removed from Packstack with Heat's CloudWatch API"),
-    ("CONFIG_GNOCCHI_INSTALL", "removed from Packstack; CONFIG_CEILOMETER_INSTALL=y has Gnocchi"),
-)
-
-#: What a group's precondition function requires, keyed by "plugin_module.function".
-INERT_HINTS: Mapping[str, str] = MappingProxyType(
-    {
-        "neutron_350.neutron_install": "CONFIG_NEUTRON_INSTALL=y",
-        "neutron_350.use_ml2_with_ovs": "CONFIG_NEUTRON_L2_AGENT=openvswitch",
-        "neutron_350.use_ml2_with_ovn": "CONFIG_NEUTRON_L2_AGENT=ovn",
-        "neutron_350.use_openvswitch_vxlan": (
-            "CONFIG_NEUTRON_L2_AGENT=openvswitch and vxlan in "
-            "CONFIG_NEUTRON_ML2_TENANT_NETWORK_TYPES"
-        ),
-        "cinder_250.check_lvm_options": "CONFIG_CINDER_INSTALL=y and CONFIG_CINDER_BACKEND=lvm",
-        "cinder_250.check_lvm_vg_options": "CONFIG_CINDER_INSTALL=y and CONFIG_CINDER_BACKEND=lvm",
-        "cinder_250.check_nfs_options": "CONFIG_CINDER_INSTALL=y and CONFIG_CINDER_BACKEND=nfs",
-        "gnocchi_790.use_gnocchi": "CONFIG_CEILOMETER_INSTALL=y",
-        "aodh_810.use_aodh": "CONFIG_CEILOMETER_INSTALL=y and CONFIG_AODH_INSTALL=y",
-        "provision_700.check_provisioning_demo": "CONFIG_PROVISION_DEMO=y",
-        "provision_700.check_provisioning_tempest": "CONFIG_PROVISION_TEMPEST=y",
-        "provision_700.allow_all_in_one_ovs_bridge": "CONFIG_NEUTRON_INSTALL=y",
-        "prescript_000.use_vcenter": "CONFIG_NOVA_INSTALL=y and CONFIG_VMWARE_BACKEND=y",
-        "prescript_000.unsupported_enabled": "CONFIG_UNSUPPORTED=y",
-    }
-)
-
-#: How to fix a value a Packstack validator rejected.
-_FIXES = {
-    "validate_ip": "use an IPv4 or IPv6 address",
-    "validate_multi_ip": "use comma-separated IPv4 or IPv6 addresses",
-    "validate_port": "use a port number from 0 to 65534",
-    "validate_integer": "use a whole number",
-    "validate_float": "use a number such as 1.5",
-    "validate_not_empty": "set a value, or remove the key to get the default",
-    "validate_regexp": "use a value of the documented form",
-    "validate_export": "use HOST:/path, with an IPv6 host in [brackets]",
-    "validate_multi_export": "use comma-separated HOST:/path, IPv6 hosts in [brackets]",
-    "validate_neutron": "set it to y",
-    "validate_storage": "use a device path such as /dev/vdb",
-    "validate_storage_size": "use a size such as 2G or 1000M",
-}
-
 Validator = Callable[[Any, list[Any]], object]
 
 
@@ -186,7 +101,7 @@ class _Rule:
 
 def removal_note(key: str) -> str | None:
     """What happened to a key Packstack used to read, or None if it never was one we know."""
-    for name, note in REMOVED:
+    for name, note in pr.REMOVED:
         if key == name or (name.endswith("_") and key.startswith(name)):
             return note
     return None
@@ -234,11 +149,11 @@ class Schema:
             return []
         if value == "" and option.default == "":
             return []
-        shown = _MASK if option.secret else repr(value)
-        if "process_bool" in option.processors and value.lower() not in _BOOL_WORDS:
+        shown = pr.MASK if option.secret else repr(value)
+        if "process_bool" in option.processors and value.lower() not in pr.BOOL_WORDS:
             return [Problem(key, f"{key}: {shown} is not a yes/no value - use y or n")]
         for rule in self._rules[target]:
-            if rule.name in _CHOICE_VALIDATORS:
+            if rule.name in pr.CHOICE_VALIDATORS:
                 message = _choice_error(rule, value, option)
             else:
                 message = _run(rule, value, option.secret)
@@ -329,7 +244,7 @@ def _choice_error(rule: _Rule, value: str, option: Option) -> str | None:
     bad = [item for item in items if item and item not in rule.options]
     if not bad:
         return None
-    shown = _MASK if option.secret else ", ".join(repr(item) for item in bad)
+    shown = pr.MASK if option.secret else ", ".join(repr(item) for item in bad)
     if rule.name == "validate_options":
         return f"{shown} is not one of {allowed} - use one of them"
     return f"{shown} not among {allowed} - use a comma-separated list of those"
@@ -341,8 +256,8 @@ def _run(rule: _Rule, value: str, secret: bool) -> str | None:
     except Exception as err:  # ParamValidationError, or a validator tripping over the value
         text = " ".join(str(err).split()) or type(err).__name__
         if secret and value:
-            text = text.replace(value, _MASK)
-        return f"{text} - {_FIXES.get(rule.name, 'fix the value')}"
+            text = text.replace(value, pr.MASK)
+        return f"{text} - {pr.FIXES.get(rule.name, 'fix the value')}"
     return None
 
 
@@ -370,13 +285,13 @@ def _condition(group: _Group) -> str:
     if isinstance(pre, str):
         return f"{pre}={group.match}"
     name = f"{getattr(pre, '__module__', '')}.{getattr(pre, '__name__', '')}"
-    return INERT_HINTS.get(name, f"Packstack's group {group.name} is on")
+    return pr.INERT_HINTS.get(name, f"Packstack's group {group.name} is on")
 
 
 @functools.cache
 def load_schema() -> Schema:
     """Packstack's schema from the installed package (about 0.3 s, offline; cached)."""
-    skipped = set(_SKIPPED)
+    skipped = set(pr.SKIPPED)
     if importlib.util.find_spec("ldap") is None:  # Packstack's LDAP checks need python-ldap
         skipped |= {"validate_ldap_url", "validate_ldap_dn"}
     groups, validators = _packstack_groups()
@@ -394,8 +309,10 @@ def load_schema() -> Schema:
             options[param.CONF_NAME] = _option(param, group.GROUP_NAME)
             rules[param.CONF_NAME] = tuple(
                 _Rule(
-                    _INSTEAD.get(f.__name__, f.__name__),
-                    getattr(validators, _INSTEAD[f.__name__], f) if f.__name__ in _INSTEAD else f,
+                    pr.INSTEAD.get(f.__name__, f.__name__),
+                    getattr(validators, pr.INSTEAD[f.__name__], f)
+                    if f.__name__ in pr.INSTEAD
+                    else f,
                     tuple(param.OPTION_LIST or ()),
                 )
                 for f in param.VALIDATORS or ()
@@ -414,8 +331,8 @@ def load_schema() -> Schema:
 def _option(param: Any, group: str) -> Option:
     key = param.CONF_NAME
     default = "" if param.DEFAULT_VALUE is None else str(param.DEFAULT_VALUE)
-    if key in _COMPUTED_DEFAULTS:
-        default = f"<expr> {_COMPUTED_DEFAULTS[key]}"
+    if key in pr.COMPUTED_DEFAULTS:
+        default = f"<expr> {pr.COMPUTED_DEFAULTS[key]}"
     elif _LOCAL_IP in default:
         default = "<expr> " + default.replace(_LOCAL_IP, _LOCAL_IP_EXPR)
     validators = tuple(f.__name__ for f in param.VALIDATORS or ())

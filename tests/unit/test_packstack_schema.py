@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from labbuilder.answerfile import KEY_PATTERN, parse
+from labbuilder.packstack_rules import INERT_HINTS, REMOVED
 from labbuilder.packstack_schema import (
-    INERT_HINTS,
-    REMOVED,
     Problem,
     Schema,
     load_schema,
