@@ -204,6 +204,13 @@ def ssh_config(c: Context, lab: str | None = None) -> None:
     print(lifecycle.ssh_config_path(cfg(c), lab).read_text(), end="")
 
 
+@task(help={**LAB, "force": "run Packstack again on a lab that is already deployed"})
+@plain_task
+def deploy(c: Context, lab: str | None = None, force: bool = False) -> None:
+    """Run Packstack on the provisioned lab (resumes after a failure; logs in labs/<lab>/logs)."""
+    echo(lifecycle.redeploy(cfg(c), lab, Reporter(), force=force))
+
+
 @task(
     help={
         **LAB,
@@ -246,7 +253,19 @@ def test(c: Context, fast: bool = False, k: str = "") -> None:
 
 
 ns = Collection(
-    plan, render, preflight, up, verify, down, status, list_, ssh, ssh_config, test_box, test
+    plan,
+    render,
+    preflight,
+    up,
+    deploy,
+    verify,
+    down,
+    status,
+    list_,
+    ssh,
+    ssh_config,
+    test_box,
+    test,
 )
 ns.configure(
     {

@@ -116,6 +116,14 @@ def ensure(box: Box, cache: Path, expected_sha256: str | None = None) -> str:
     return f"box {box.name} present, file matches the lock (sha256 {digest[:12]}...)"
 
 
+def cached_sha256(box: Box, cache: Path) -> str | None:
+    """Digest of the downloaded box file, for the lock file; None for a locally built box."""
+    if box.url is None:
+        return None
+    path = cache / box.url.rsplit("/", 1)[1]
+    return sha256(path) if path.is_file() else None
+
+
 def build_test_box(out_dir: Path, name: str) -> list[str]:
     """Build (only when its inputs changed) and add the Debian test box."""
     script = PROJECT_ROOT / "hostsetup" / "build-testbox.sh"

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import boxes, boxfetch, hostfacts, lockfile, preflight, state, vagrantctl, verify
+from . import boxes, boxfetch, hostfacts, lockfile, pipeline, preflight, state, vagrantctl, verify
 from .commands import Flags, labs_dir, settings_for
 from .errors import PreflightError, StateError
 from .inventory import to_data
-from .labdir import LabDir, write_atomic
+from .labdir import LabDir
 from .model import Lab
 from .planner import network_names, prefix_for
 from .progress import Reporter
-from .remote import Remote
 from .stages import down as down_stage
-from .stages import networks, provision, vms
 from .stages import render as render_stage
+from .stages import vms
 from .virt import Virt, connect
 
 
@@ -39,16 +37,6 @@ def locked_sha256(flags: Flags) -> str | None:
         return None
     lock = lockfile.load(Path(flags.from_lock).read_text(encoding="utf-8"), flags.from_lock)
     return lock.box_sha256
-
-
-def load_state(labdir: LabDir) -> state.LabState:
-    if not labdir.state.is_file():
-        return state.LabState()
-    return state.loads(labdir.state.read_text(encoding="utf-8"), str(labdir.state))
-
-
-def save_state(labdir: LabDir, st: state.LabState) -> None:
-    write_atomic(labdir.state, state.dumps(st))
 
 
 def run_preflight(
@@ -133,7 +121,7 @@ def up(config: Mapping[str, Any], flags: Flags, options: Options, reporter: Repo
     until = state.check_stage(options.until)
     rendered, labdir = _render(config, flags)
     lab = rendered.lab
-    st = load_state(labdir)
+    st = pipeline.load(labdir)
     if st.done("vms") and labdir.inventory.is_file():
         changes = layout_changes(json.loads(labdir.inventory.read_text()), lab)
         if changes:
@@ -152,43 +140,8 @@ def up(config: Mapping[str, Any], flags: Flags, options: Options, reporter: Repo
         for warning in rendered.warnings:
             reporter.warn(warning)
         render_stage.write(rendered, labdir)
-        if tuple(n.name for n in lab.nodes) != st.nodes and st.done("vms"):
-            reporter.say("node set changed: bringing VMs in line and provisioning again")
-            st = st.reset_from("vms")
-
-        def make_networks() -> None:
-            for message in networks.ensure(lab, virt):
-                reporter.ok(message)
-
-        def make_vms() -> None:
-            reporter.say(boxfetch.ensure(lab.box, box_cache(config), locked_sha256(flags)))
-            vms.up(lab, labdir, virt, reporter)
-
-        def make_provision() -> None:
-            provision.provision(lab, Remote(labdir.ssh_config), reporter)
-
-        steps: dict[str, Callable[[], None]] = {
-            "networks": make_networks,
-            "vms": make_vms,
-            "provision": make_provision,
-        }
-        for name in state.STAGES[: state.STAGES.index(until) + 1]:
-            if st.done(name):
-                reporter.say(f"stage {name}: already done")
-                continue
-            if name not in steps:
-                raise StateError(
-                    f"stage {name} is not available yet: use --until "
-                    f"{state.STAGES[state.STAGES.index(name) - 1]}"
-                )
-            start = time.monotonic()
-            reporter.say(f"stage {name} ...")
-            steps[name]()
-            st = st.finish(name, time.monotonic() - start)
-            if name == "vms":
-                st = state.LabState(stages=st.stages, nodes=tuple(n.name for n in lab.nodes))
-            save_state(labdir, st)
-            reporter.ok(f"stage {name} done in {st.stages[name].seconds:.0f} s")
+        run = pipeline.Run(lab, labdir, virt, reporter, box_cache(config), locked_sha256(flags))
+        st = pipeline.run_until(run, pipeline.reconcile(run, st), until)
     return [
         f"lab {lab.name} reached stage {st.reached}; `invoke status --lab {lab.name}` shows it",
         f"check it with `invoke verify --lab {lab.name}`",
@@ -217,7 +170,7 @@ def status(config: Mapping[str, Any], lab: str | None) -> list[str]:
             f"lab {labdir.name} has not been rendered: run `invoke render --lab {labdir.name}`"
         )
     inv = json.loads(labdir.inventory.read_text())
-    st = load_state(labdir)
+    st = pipeline.load(labdir)
     states: dict[str, str] = {}
     if (labdir.root / ".vagrant").is_dir():
         states = {m.name: m.state for m in vagrantctl.Vagrant(labdir.root).status()}
@@ -266,7 +219,7 @@ def list_labs(config: Mapping[str, Any]) -> list[str]:
         labdir = LabDir.of(root, name)
         mine = sorted(d for d in domains if d.startswith(prefix_for(name)))
         running = sum(1 for d in mine if domains[d])
-        reached = load_state(labdir).reached if labdir.root.is_dir() else "no lab directory"
+        reached = pipeline.load(labdir).reached if labdir.root.is_dir() else "no lab directory"
         out.append(
             f"{name:<20} stage {reached:<10} VMs {running}/{len(mine)} running  {labdir.root}"
         )
@@ -300,7 +253,7 @@ def verify_lab(
         raise StateError(
             f"lab {labdir.name} has not been built: run `invoke up --lab {labdir.name}`"
         )
-    st = load_state(labdir)
+    st = pipeline.load(labdir)
     junit_path = Path(junit) if junit else labdir.root / "verify" / "junit.xml"
     report_path = Path(report) if report else labdir.root / "verify" / "report.md"
     verify.run(
@@ -314,3 +267,26 @@ def verify_lab(
         on_line=on_line,  # live pytest output, then the summary
     )
     return [f"report: {report_path}", f"JUnit: {junit_path}"]
+
+
+def redeploy(
+    config: Mapping[str, Any], lab_name: str | None, reporter: Reporter, *, force: bool
+) -> list[str]:
+    """``invoke deploy``: run (or resume) Packstack on a provisioned lab."""
+    rendered, labdir = _render(config, Flags(lab=lab_name))
+    lab = rendered.lab
+    st = pipeline.load(labdir)
+    if not st.done("provision"):
+        raise StateError(
+            f"lab {lab.name} is not provisioned (stage: {st.reached}): "
+            f"run `invoke up --lab {lab.name} --until provision` first"
+        )
+    if st.done("deploy") and not force:
+        return [
+            f"lab {lab.name} is already deployed: "
+            f"`invoke deploy --lab {lab.name} --force` runs Packstack again"
+        ]
+    with connect(lab.libvirt_uri) as virt:
+        run = pipeline.Run(lab, labdir, virt, reporter, box_cache(config))
+        pipeline.run_stage(run, st.reset_from("deploy"), "deploy")
+    return [f"lab {lab.name} deployed; check it with `invoke verify --lab {lab.name}`"]

@@ -19,8 +19,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 INVOKE = str(Path(sys.prefix) / "bin" / "invoke")
-VAGRANT_HOME = Path(
-    os.environ.get("LABBUILDER_TEST_VAGRANT_HOME", "/var/lib/labbuilder/test-vagrant.d")
+# One Vagrant home per test run (QEMU must be able to traverse it: not under a 0700 /tmp dir),
+# so that runs sharing a host never remove each other's box.
+VAGRANT_HOME = (
+    Path(os.environ.get("LABBUILDER_TEST_VAGRANT_HOME", "/var/lib/labbuilder/test-vagrant.d"))
+    / f"run-{os.getpid()}"
 )
 TESTBOX_DIR = os.environ.get("LABBUILDER_TESTBOX_DIR", "/var/lib/labbuilder/testbox")
 URI = "qemu:///system"
@@ -96,6 +99,7 @@ def vm_env(tmp_path_factory) -> Iterator[dict[str, str]]:
         env=env,
         capture_output=True,
     )
+    shutil.rmtree(VAGRANT_HOME, ignore_errors=True)
     if any(d.startswith("labbuilder-") for d in virsh("list", "--all", "--name")):
         return  # another run's lab still boots from the base volume: leave it to that run
     for vol in [line.split()[0] for line in virsh("vol-list", "default")[2:]]:
