@@ -6,24 +6,8 @@
 # Prints the installed package (NAME-VERSION-RELEASE) as its last line.
 set -euo pipefail
 
-die() {
-	echo "packstack-install.sh: $*" >&2
-	exit 1
-}
-
-require_el9() {
-	local os
-	[ -r /etc/os-release ] || die "no /etc/os-release: this script is for CentOS Stream 9 only"
-	os=$(
-		# shellcheck disable=SC1091
-		. /etc/os-release
-		echo "${ID:-?} ${VERSION_ID:-?} (${PRETTY_NAME:-unknown})"
-	)
-	case $os in
-	"centos 9 "*) ;;
-	*) die "this script is for CentOS Stream 9 (ID=centos, VERSION_ID=9); this host is $os" ;;
-	esac
-}
+# shellcheck source=provision/el9/lib.bash
+source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 
 [ $# -eq 0 ] || die "usage: packstack-install.sh (no arguments)"
 require_el9

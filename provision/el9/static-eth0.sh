@@ -14,24 +14,8 @@
 #   IFCFG_DIR=PATH   where the ifcfg file goes (default /etc/sysconfig/network-scripts)
 set -euo pipefail
 
-die() {
-	echo "static-eth0.sh: $*" >&2
-	exit 1
-}
-
-require_el9() {
-	local os
-	[ -r /etc/os-release ] || die "no /etc/os-release: this script is for CentOS Stream 9 only"
-	os=$(
-		# shellcheck disable=SC1091
-		. /etc/os-release
-		echo "${ID:-?} ${VERSION_ID:-?} (${PRETTY_NAME:-unknown})"
-	)
-	case $os in
-	"centos 9 "*) ;;
-	*) die "this script is for CentOS Stream 9 (ID=centos, VERSION_ID=9); this host is $os" ;;
-	esac
-}
+# shellcheck source=provision/el9/lib.bash
+source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 
 ipv4_re='^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$'
 

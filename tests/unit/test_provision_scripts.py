@@ -63,7 +63,11 @@ def test_shellcheck(script: Path) -> None:
     if shutil.which("shellcheck") is None:
         pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
     done = subprocess.run(
-        ["shellcheck", "--severity=style", str(script)], capture_output=True, text=True, check=False
+        ["shellcheck", "-x", "--severity=style", str(script)],
+        cwd=PROVISION.parent,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stdout
 
