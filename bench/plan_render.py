@@ -24,9 +24,7 @@ FLAGS = ["--nodes", "10", "--network-node", "--lab", "bench"]
 
 
 def in_process(runs: int, tmp: Path) -> list[float]:
-    settings = resolve(
-        ("bench", {"nodes": 10, "network_node": True, "lab": "bench"})
-    )
+    settings = resolve(("bench", {"nodes": 10, "network_node": True, "lab": "bench"}))
     times = []
     for _ in range(runs):
         start = time.perf_counter()
