@@ -28,10 +28,11 @@ from labbuilder.commands import Flags, host_virt, settings_for
 from labbuilder.errors import DeployError
 from labbuilder.labdir import LabDir
 from labbuilder.model import Lab
+from labbuilder.packstack_run import FILES, start_script
 from labbuilder.progress import Reporter
 from labbuilder.remote import Remote
 from labbuilder.stages import render as render_stage
-from labbuilder.stages.deploy import FILES, deploy, start_script
+from labbuilder.stages.deploy import deploy
 
 from .conftest import FLAGS, LAB, NET, ROOT, invoke
 from .test_suites_keystone import PASSWORD, Keystone, keystone, keystone_venv, site  # noqa: F401

@@ -17,24 +17,20 @@ from rich.console import Console
 
 from labbuilder.errors import ConfigError, DeployError, ToolError
 from labbuilder.model import Lab
-from labbuilder.planner import plan
-from labbuilder.progress import Reporter
-from labbuilder.settings import resolve
-from labbuilder.stages.deploy import (
-    RECONNECT_SECONDS,
-    Followed,
+from labbuilder.packstack_run import (
     Handle,
     Poll,
     RunFiles,
-    duration,
-    failure_error,
-    follow,
     packstack_command,
     parse_handle,
     parse_poll,
     start_script,
     status_script,
 )
+from labbuilder.planner import plan
+from labbuilder.progress import Reporter
+from labbuilder.settings import resolve
+from labbuilder.stages.deploy import RECONNECT_SECONDS, Followed, duration, failure_error, follow
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "packstack"
 FAKE = Path(__file__).parent.parent / "fakes" / "packstack"
