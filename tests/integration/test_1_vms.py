@@ -96,6 +96,22 @@ def test_second_up_changes_nothing(lab):
     assert "stage vms: already done" in out.stdout
 
 
+def test_removing_and_adding_a_compute(lab):
+    env = lab["env"]
+    out = invoke(env, "up", "--lab", LAB, "--nodes", "2", "--until", "vms", *FLAGS)
+    assert "node set changed" in out.stdout
+    left = leftovers(f"labbuilder-{LAB}-")
+    assert sorted(left["domains"]) == [f"labbuilder-{LAB}-compute1", f"labbuilder-{LAB}-controller"]
+    assert not [v for v in left["volumes"] if "compute2" in v]
+    assert "compute2" not in (lab["labdir"] / "ssh-config").read_text()
+    out = invoke(env, "up", "--lab", LAB, "--nodes", "3", "--until", "vms", *FLAGS)
+    assert "node set changed" in out.stdout
+    assert (
+        planned(lab, "compute2")["tunnel_ip"] in host(lab, "compute2").interface("eth1").addresses
+    )
+    assert host(lab, "compute1").check_output("hostname -f") == planned(lab, "compute1")["fqdn"]
+
+
 def test_layout_change_of_a_built_lab_is_refused(lab):
     out = invoke(
         lab["env"],
