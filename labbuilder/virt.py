@@ -91,9 +91,15 @@ def _error(what: str, err: libvirt.libvirtError) -> ToolError:
     return ToolError(f"libvirt: {what}: {err.get_error_message()}")
 
 
+def _quiet(_ctx: object, _err: object) -> None:
+    """libvirt prints every error to stderr by default; ours are raised, and lookups of what
+    does not exist yet are expected."""
+
+
 class Virt:
     def __init__(self, uri: str) -> None:
         self.uri = uri
+        libvirt.registerErrorHandler(_quiet, None)
         try:
             self.conn: Any = libvirt.open(uri)
         except libvirt.libvirtError as err:
