@@ -58,7 +58,6 @@ LAB_FLAGS: dict[str, tuple[Any, str]] = {
     "from_": (None, "lab.lock of a built lab: rebuild it with the same release and box build"),
 }
 ITERABLE = ["enable", "disable", "memory", "vcpus", "disk", "set"]
-INTS = ("nodes", "service_workers")
 
 
 def exit_for(err: LabError) -> Exit:
@@ -74,9 +73,6 @@ def _flags(kwargs: dict[str, Any]) -> commands.Flags:
     values["from_lock"] = values.pop("from")
     for name in ITERABLE:
         values[name] = tuple(values[name] or ())
-    for name in INTS:
-        if values[name] is not None:
-            values[name] = int(values[name])
     return commands.Flags(**values)
 
 

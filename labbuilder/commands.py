@@ -23,7 +23,7 @@ class Flags:
 
     lab: str | None = None
     lab_file: str | None = None
-    nodes: int | None = None
+    nodes: int | str | None = None  # strings are checked by settings.resolve
     network_node: bool = False
     storage_node: bool = False
     release: str | None = None
@@ -41,7 +41,7 @@ class Flags:
     disk: Iterable[str] = ()
     ntp_servers: str | None = None
     password: str | None = None
-    service_workers: int | None = None
+    service_workers: int | str | None = None
     driver: str | None = None
     set: Iterable[str] = ()
     answers_file: str | None = None

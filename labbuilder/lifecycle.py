@@ -273,6 +273,11 @@ def redeploy(
     config: Mapping[str, Any], lab_name: str | None, reporter: Reporter, *, force: bool
 ) -> list[str]:
     """``invoke deploy``: run (or resume) Packstack on a provisioned lab."""
+    if not lab_dir(config, lab_name).exists():
+        name = lab_dir(config, lab_name).name
+        raise StateError(
+            f"there is no lab {name} on this host: build it with `invoke up --lab {name}`"
+        )
     rendered, labdir = _render(config, Flags(lab=lab_name))
     lab = rendered.lab
     st = pipeline.load(labdir)

@@ -1,0 +1,58 @@
+"""The command line as a user meets it: bad input gives one error line, a non-zero exit and
+no files; a good render says where it wrote."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+INVOKE = str(Path(sys.prefix) / "bin" / "invoke")
+
+
+def run(tmp_path, *args):
+    env = {**os.environ, "INVOKE_LABS_DIR": str(tmp_path / "labs")}
+    return subprocess.run(
+        [INVOKE, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["render", "--nodes", "abc"], 2, "'nodes' must be a whole number"),
+        (["render", "--nodes", "0"], 2, "at least 1 node"),
+        (["render", "--lab", "Bad Name"], 2, "lab name"),
+        (["render", "--memory", "compute"], 2, "expected NAME=VALUE"),
+        (["render", "--storage-node", "--nodes", "3"], 2, "Packstack 26 installs Cinder and Swift"),
+        (["render", "--set", "CONFIG_LBAAS_INSTALL=y"], 3, "removed from Packstack in 2019"),
+        (["render", "--release", "zed"], 2, "unknown release"),
+        (["up", "--until", "boot"], 7, "unknown stage"),
+        (["deploy", "--lab", "never"], 7, "there is no lab never"),
+        (["status", "--lab", "never"], 7, "has not been rendered"),
+        (["ssh", "controller", "--lab", "never"], 7, "has no VMs up"),
+    ],
+)
+def test_bad_input(tmp_path, args, code, message):
+    out = run(tmp_path, *args)
+    assert out.returncode == code, out.stdout + out.stderr
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    if message:
+        assert message in lines[0]
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "labs").exists()
+
+
+def test_render_writes_the_lab_and_says_where(tmp_path):
+    out = run(tmp_path, "render", "--nodes", "3", "--lab", "cli")
+    assert out.returncode == 0, out.stderr
+    assert f"lab cli rendered in {tmp_path / 'labs' / 'cli'}" in out.stdout
+    assert (
+        "CONFIG_COMPUTE_HOSTS=10.1.1.20,10.1.1.21"
+        in (tmp_path / "labs" / "cli" / "answers.txt").read_text()
+    )
