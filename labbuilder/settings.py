@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from .boxes import DEFAULT_BOX
 from .errors import ConfigError
 
 DRIVERS = ("auto", "kvm", "qemu")
@@ -23,7 +24,7 @@ class Settings:
     network_node: bool = False
     storage_node: bool = False
     release: str = "epoxy"
-    box: str = "centos-stream-9"
+    box: str = DEFAULT_BOX
     domain: str = ""
     external_subnet: str = "10.1.1.0/24"
     tunnel_subnet: str = "192.168.10.0/24"

@@ -39,16 +39,6 @@ def parse_line(line: str) -> Step | None:
     return Step(m["node"], m["message"].strip()) if m else None
 
 
-def parse_plugins(text: str) -> dict[str, str]:
-    """``vagrant plugin list`` -> {"vagrant-libvirt": "0.11.2"}."""
-    out = {}
-    for line in text.splitlines():
-        m = re.match(r"^(\S+) \(([^,)]+)", line.strip())
-        if m:
-            out[m[1]] = m[2]
-    return out
-
-
 def _env() -> dict[str, str]:
     return {**os.environ, **ENV}
 

@@ -49,11 +49,6 @@ def test_network_xml_has_no_dhcp_on_the_tunnel():
     assert "<dhcp" not in xml and "192.168.10.1" in xml
 
 
-def test_parse_plugins_recorded():
-    text = (FIXTURES / "vagrant" / "plugin-list.txt").read_text()
-    assert vagrantctl.parse_plugins(text) == {"vagrant-libvirt": "0.11.2"}
-
-
 @pytest.mark.parametrize(
     ("line", "node", "message"),
     [
