@@ -139,8 +139,10 @@ def up(config: Mapping[str, Any], flags: Flags, options: Options, reporter: Repo
             )
         for warning in rendered.warnings:
             reporter.warn(warning)
-        render_stage.write(rendered, labdir)
         run = pipeline.Run(lab, labdir, virt, reporter, box_cache(config), locked_sha256(flags))
+        if until != "networks" and not st.done("vms"):
+            run.box()  # before anything is created: a box that cannot be had stops here
+        render_stage.write(rendered, labdir)
         st = pipeline.run_until(run, pipeline.reconcile(run, st), until)
     return [
         f"lab {lab.name} reached stage {st.reached}; `invoke status --lab {lab.name}` shows it",

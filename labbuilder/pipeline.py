@@ -36,8 +36,11 @@ class Run:
         for message in networks.ensure(self.lab, self.virt):
             self.reporter.ok(message)
 
-    def vms(self) -> None:
+    def box(self) -> None:
         self.reporter.say(boxfetch.ensure(self.lab.box, self.box_cache, self.box_sha256))
+
+    def vms(self) -> None:
+        self.box()
         vms.up(self.lab, self.labdir, self.virt, self.reporter)
 
     def provision(self) -> None:
