@@ -1,0 +1,44 @@
+"""Tear a lab down: VMs, disks, networks and runtime state, even when half-built or when
+Vagrant's own records are gone. The rendered settings stay unless ``purge`` is asked for."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+
+from ..errors import ToolError
+from ..labdir import LabDir
+from ..planner import network_names, prefix_for
+from ..progress import Reporter
+from ..vagrantctl import Vagrant
+from ..virt import Virt
+from .vms import POOL
+
+RUNTIME = ("state.json", "ssh-config")
+
+
+def down(
+    lab_name: str, labdir: LabDir, virt: Virt, reporter: Reporter, *, purge: bool
+) -> list[str]:
+    removed: list[str] = []
+    if labdir.vagrantfile.is_file() and (labdir.root / ".vagrant").is_dir():
+        try:
+            Vagrant(labdir.root).destroy()
+        except ToolError as err:
+            reporter.warn(f"{err.message}; removing the VMs through libvirt instead")
+    prefix = prefix_for(lab_name)
+    for domain in virt.domains(prefix):
+        virt.remove_domain(domain)
+        removed.append(f"domain {domain}")
+    removed += [f"volume {v}" for v in virt.remove_volumes(POOL, prefix)]
+    for name in network_names(lab_name):
+        if virt.remove_network(name):
+            removed.append(f"network {name}")
+    with contextlib.suppress(FileNotFoundError):
+        shutil.rmtree(labdir.root / ".vagrant")
+    for name in RUNTIME:
+        (labdir.root / name).unlink(missing_ok=True)
+    if purge and labdir.root.is_dir():
+        shutil.rmtree(labdir.root)
+        removed.append(f"directory {labdir.root}")
+    return removed

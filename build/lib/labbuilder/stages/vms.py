@@ -1,0 +1,100 @@
+"""Bring the lab's VMs up with Vagrant, after clearing what an interrupted run left behind."""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import ToolError
+from ..labdir import LabDir, write_atomic
+from ..model import Lab
+from ..progress import Reporter
+from ..vagrantctl import Vagrant
+from ..virt import Virt
+
+POOL = "default"
+
+
+def machine_dir(labdir: LabDir, node: str) -> Path:
+    return labdir.root / ".vagrant" / "machines" / node / "libvirt"
+
+
+def box_volume_prefix(box: str) -> str:
+    """How vagrant-libvirt names a box's base volume in the pool."""
+    return box.replace("/", "-VAGRANTSLASH-") + "_vagrant_box_image"
+
+
+def clear_leftovers(lab: Lab, labdir: LabDir, virt: Virt, reporter: Reporter) -> None:
+    """Remove domains Vagrant no longer tracks (an interrupted ``up``), machines no longer in the
+    lab (fewer computes), and orphaned disks, so ``vagrant up`` can create them cleanly."""
+    wanted = {f"{lab.prefix}{n.name}": n.name for n in lab.nodes}
+    for domain in virt.domains(lab.prefix):
+        node = wanted.get(domain)
+        tracked = node is not None and (machine_dir(labdir, node) / "id").is_file()
+        if not tracked:
+            virt.remove_domain(domain)
+            reporter.warn(f"removed {domain}: left over from an interrupted or shrunk lab")
+    for node_dir in (labdir.root / ".vagrant" / "machines").glob("*"):
+        if node_dir.name not in wanted.values():
+            shutil.rmtree(node_dir)
+    live = set(virt.domains(lab.prefix))
+    for volume in virt.volumes(POOL, lab.prefix):
+        if volume.rsplit(".", 1)[0] not in live:
+            virt.remove_volumes(POOL, volume)
+            reporter.warn(f"removed orphaned disk {volume}")
+
+
+@contextmanager
+def box_import_lock(lock_dir: Path) -> Iterator[None]:
+    """Serialise first imports of a box into the pool across labs (vagrant-libvirt #850)."""
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with (lock_dir / ".box-import.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def unfinished(lab: Lab, labdir: LabDir, vg: Vagrant) -> list[str]:
+    """Nodes Vagrant created but an interrupted ``up`` left without their FQDN or tunnel
+    address (Vagrant only configures those while creating a machine)."""
+    out = []
+    for node in lab.nodes:
+        if not (machine_dir(labdir, node.name) / "id").is_file():
+            continue
+        text = vg.run(node.name, "hostname -f; ip -4 -o addr show dev eth1")
+        if text is None or node.fqdn not in text.split() or f" {node.tunnel_ip}/" not in text:
+            out.append(node.name)
+    return out
+
+
+def up(lab: Lab, labdir: LabDir, virt: Virt, reporter: Reporter) -> None:
+    clear_leftovers(lab, labdir, virt, reporter)
+    vg = Vagrant(labdir.root)
+    for name in unfinished(lab, labdir, vg):
+        reporter.warn(f"{name} was left half-configured by an interrupted run: recreating it")
+        vg.destroy(name)
+    names = [n.name for n in lab.nodes]
+    if not virt.volumes(POOL, box_volume_prefix(lab.box.name)):
+        with box_import_lock(labdir.root.parent):
+            reporter.say(f"importing box {lab.box.name} with {names[0]} first")
+            vg.up(names[:1], reporter.vagrant_line)
+        names = names[1:]
+    if names:
+        vg.up(names, reporter.vagrant_line)
+    states = {m.name: m.state for m in vg.status()}
+    down = [n for n in (x.name for x in lab.nodes) if states.get(n) != "running"]
+    if down:
+        raise ToolError(
+            f"VMs not running after vagrant up: {', '.join(down)}: see the output above"
+        )
+    write_ssh_config(lab, labdir, vg)
+
+
+def write_ssh_config(lab: Lab, labdir: LabDir, vg: Vagrant) -> None:
+    text = "".join(vg.ssh_config(n.name) for n in lab.nodes)
+    write_atomic(labdir.ssh_config, text, 0o600)
