@@ -124,13 +124,15 @@ def cached_sha256(box: Box, cache: Path) -> str | None:
     return sha256(path) if path.is_file() else None
 
 
-def build_test_box(out_dir: Path, name: str) -> list[str]:
-    """Build (only when its inputs changed) and add the Debian test box."""
+def build_test_box(out_dir: Path, name: str) -> tuple[bool, str]:
+    """Build (only when its inputs changed) and add the Debian test box.
+
+    Returns whether the box was (re)added to Vagrant, and what was done."""
     script = PROJECT_ROOT / "hostsetup" / "build-testbox.sh"
     result = shell.run(["bash", str(script), "--if-changed", str(out_dir)], timeout=1800)
     box_file = out_dir / TEST_BOX_FILE
     rebuilt = "up to date" not in result.stdout
     if rebuilt or name not in vagrantctl.boxes():
         vagrantctl.box_add(name, str(box_file))
-        return [f"test box {'built and ' if rebuilt else ''}added as {name} ({box_file})"]
-    return [f"test box {name} up to date ({box_file})"]
+        return True, f"test box {'built and ' if rebuilt else ''}added as {name} ({box_file})"
+    return False, f"test box {name} up to date ({box_file})"

@@ -150,17 +150,21 @@ def host_virt() -> tuple[bool, bool]:
     return hostfacts.virtualization(facts) == "kvm", hostfacts.nesting(facts)
 
 
-def plan(config: Mapping[str, Any], flags: Flags) -> list[str]:
+def prepare(config: Mapping[str, Any], flags: Flags) -> tuple[render_stage.Rendered, LabDir]:
+    """The lab these settings describe on this host, rendered in memory and validated."""
     settings, labdir = settings_for(config, flags)
     kvm, nested = host_virt()
     rendered = render_stage.prepare(settings, labdir, kvm=kvm, nested=nested, base=Path.cwd())
+    return rendered, labdir
+
+
+def plan(config: Mapping[str, Any], flags: Flags) -> list[str]:
+    rendered, _ = prepare(config, flags)
     return planview.lines(rendered.lab) + [f"warning: {w}" for w in rendered.warnings]
 
 
 def render(config: Mapping[str, Any], flags: Flags) -> list[str]:
-    settings, labdir = settings_for(config, flags)
-    kvm, nested = host_virt()
-    rendered = render_stage.prepare(settings, labdir, kvm=kvm, nested=nested, base=Path.cwd())
+    rendered, labdir = prepare(config, flags)
     paths = render_stage.write(rendered, labdir)
     return [f"warning: {w}" for w in rendered.warnings] + [
         f"lab {rendered.lab.name} rendered in {labdir.root}: " + ", ".join(p.name for p in paths)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import boxes, boxfetch, hostfacts, lockfile, pipeline, preflight, state, vagrantctl, verify
-from .commands import Flags, labs_dir, settings_for
+from .commands import Flags, labs_dir, prepare
 from .errors import PreflightError, StateError
 from .inventory import to_data
 from .labdir import LabDir
@@ -75,23 +75,10 @@ def run_preflight(
     return [*checks, boxfetch.check(lab.box, installed)]
 
 
-def _render(config: Mapping[str, Any], flags: Flags) -> tuple[render_stage.Rendered, LabDir]:
-    settings, labdir = settings_for(config, flags)
-    facts = hostfacts.gather(disk_path=Path("/var/lib/libvirt/images"))
-    rendered = render_stage.prepare(
-        settings,
-        labdir,
-        kvm=hostfacts.virtualization(facts) == "kvm",
-        nested=hostfacts.nesting(facts),
-        base=Path.cwd(),
-    )
-    return rendered, labdir
-
-
 def check(
     config: Mapping[str, Any], flags: Flags, *, force: bool = False
 ) -> tuple[list[str], bool]:
-    rendered, _ = _render(config, flags)
+    rendered, _ = prepare(config, flags)
     lab = rendered.lab
     try:
         with connect(lab.libvirt_uri) as virt:
@@ -119,7 +106,7 @@ def layout_changes(old: Mapping[str, Any], lab: Lab) -> list[str]:
 
 def up(config: Mapping[str, Any], flags: Flags, options: Options, reporter: Reporter) -> list[str]:
     until = state.check_stage(options.until)
-    rendered, labdir = _render(config, flags)
+    rendered, labdir = prepare(config, flags)
     lab = rendered.lab
     st = pipeline.load(labdir)
     if st.done("vms") and labdir.inventory.is_file():
@@ -229,14 +216,19 @@ def list_labs(config: Mapping[str, Any]) -> list[str]:
 
 
 def test_box(config: Mapping[str, Any]) -> list[str]:
-    """Build/add the test box; a rebuilt box's stale base volume is dropped from the pool."""
+    """Build/add the test box. Base volumes of an earlier add are dropped from the pool, unless
+    a lab's VMs (which boot from them) still exist."""
     out_dir = Path(str(config.get("testbox_dir", "/var/lib/labbuilder/testbox")))
-    lines = boxfetch.build_test_box(out_dir, boxes.TEST_BOX_NAME)
-    if "up to date" not in lines[0]:
+    added, done = boxfetch.build_test_box(out_dir, boxes.TEST_BOX_NAME)
+    lines = [done]
+    if added:
         uri = str((config.get("lab") or {}).get("libvirt_uri") or "qemu:///system")
         with connect(uri) as virt:
-            stale = virt.remove_volumes(vms.POOL, vms.box_volume_prefix(boxes.TEST_BOX_NAME))
-        lines += [f"removed stale base volume {v}" for v in stale]
+            if virt.domains("labbuilder-"):
+                lines.append("kept earlier base volumes of the box: labs still boot from them")
+            else:
+                stale = virt.remove_volumes(vms.POOL, vms.box_volume_prefix(boxes.TEST_BOX_NAME))
+                lines += [f"removed stale base volume {v}" for v in stale]
     return lines
 
 
@@ -280,7 +272,7 @@ def redeploy(
         raise StateError(
             f"there is no lab {name} on this host: build it with `invoke up --lab {name}`"
         )
-    rendered, labdir = _render(config, Flags(lab=lab_name))
+    rendered, labdir = prepare(config, Flags(lab=lab_name))
     lab = rendered.lab
     st = pipeline.load(labdir)
     if not st.done("provision"):

@@ -152,24 +152,18 @@ class Virt:
         flags = libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG
         if net.isActive():
             flags |= libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE
-        for mac, r in have.items():
-            if want.get(mac) != r:
-                net.update(
-                    libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE,
-                    libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST,
-                    -1,
-                    f"<host mac='{r.mac}' name='{r.name}' ip='{r.ip}'/>",
-                    flags,
-                )
-        for mac, r in want.items():
-            if have.get(mac) != r:
-                net.update(
-                    libvirt.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST,
-                    libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST,
-                    -1,
-                    f"<host mac='{r.mac}' name='{r.name}' ip='{r.ip}'/>",
-                    flags,
-                )
+        changes = [
+            (libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE, r)
+            for mac, r in have.items()
+            if want.get(mac) != r
+        ] + [
+            (libvirt.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST, r)
+            for mac, r in want.items()
+            if have.get(mac) != r
+        ]
+        for command, r in changes:
+            host = f"<host mac='{r.mac}' name='{r.name}' ip='{r.ip}'/>"
+            net.update(command, libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST, -1, host, flags)
 
     def remove_network(self, name: str) -> bool:
         """Stop and undefine a network, and drop the DHCP lease files dnsmasq kept for it."""

@@ -1,0 +1,61 @@
+"""The lab's libvirt networks on real libvirt (no VMs): created once, DHCP reservations kept in
+line when computes come and go, removed without leftovers."""
+
+from __future__ import annotations
+
+import pytest
+
+from labbuilder import virt
+from labbuilder.planner import plan
+from labbuilder.settings import resolve
+
+from .conftest import URI, _libvirt_up, leftovers
+
+pytestmark = pytest.mark.libvirt
+LAB = "inet"
+
+
+def lab_of(nodes: int):
+    settings = {
+        "nodes": nodes,
+        "lab": LAB,
+        "external_subnet": "10.88.1.0/24",
+        "tunnel_subnet": "192.168.188.0/24",
+    }
+    return plan(resolve(("test", settings)), kvm=False, nested=False)
+
+
+@pytest.fixture
+def conn():
+    if not _libvirt_up():
+        pytest.skip("libvirtd not available: run hostsetup/setup.sh")
+    with virt.connect(URI) as v:
+        yield v
+        for name in (f"labbuilder-{LAB}-ext", f"labbuilder-{LAB}-tun"):
+            v.remove_network(name)
+
+
+def reservations(conn, lab):
+    return virt.parse_reservations(conn.conn.networkLookupByName(lab.external.name).XMLDesc(0))
+
+
+def test_reservations_follow_the_node_set(conn):
+    for nodes, names in (
+        (2, ["controller", "compute1"]),
+        (3, ["controller", "compute1", "compute2"]),
+        (2, ["controller", "compute1"]),
+    ):
+        lab = lab_of(nodes)
+        for net, res in virt.lab_networks(lab):
+            conn.ensure_network(virt.network_xml(net, res, domain=lab.domain))
+        assert [r.name for r in reservations(conn, lab)] == names
+        assert reservations(conn, lab) == virt.lab_networks(lab)[0][1]
+
+
+def test_ensure_twice_changes_nothing_and_remove_leaves_nothing(conn):
+    lab = lab_of(2)
+    xmls = [virt.network_xml(net, res, domain=lab.domain) for net, res in virt.lab_networks(lab)]
+    assert [conn.ensure_network(x) for x in xmls] == [True, True]
+    assert [conn.ensure_network(x) for x in xmls] == [False, False]
+    assert conn.remove_network(lab.external.name) and conn.remove_network(lab.tunnel.name)
+    assert leftovers(f"labbuilder-{LAB}-")["networks"] == []
