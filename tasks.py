@@ -18,10 +18,11 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from labbuilder import commands, lifecycle
+from labbuilder.commands import lifecycle
+from labbuilder.commands import prepare as commands
 from labbuilder.errors import AnswerFileError, LabError
-from labbuilder.progress import Reporter
-from labbuilder.settings import Settings, to_mapping
+from labbuilder.model.settings import Settings, to_mapping
+from labbuilder.reporter import Reporter
 
 LAB_FLAGS: dict[str, tuple[Any, str]] = {
     "lab": (None, "lab name (default poc); labs live in labs/<lab>/"),

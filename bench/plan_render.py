@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from labbuilder.labdir import LabDir
-from labbuilder.settings import resolve
+from labbuilder.model.settings import resolve
 from labbuilder.stages import render
 
 ROOT = Path(__file__).resolve().parent.parent

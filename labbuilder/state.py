@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from .errors import StateError
+from labbuilder.errors import StateError
 
 STAGES = ("networks", "vms", "provision", "deploy")
 

@@ -19,12 +19,14 @@ from pathlib import Path, PurePosixPath
 from keystoneauth1.exceptions import ClientException
 from openstack.exceptions import SDKException
 
-from .. import cloudconfig, lockfile
-from ..errors import DeployError, ToolError
-from ..labdir import PRIVATE, LabDir, write_atomic
-from ..model import Lab
-from ..packstack_progress import FinishedStep, ParserState, Progress, extract_failure, parse_line
-from ..packstack_run import (
+from labbuilder.adapters.packstack.output import (
+    FinishedStep,
+    ParserState,
+    Progress,
+    extract_failure,
+    parse_line,
+)
+from labbuilder.adapters.packstack.run import (
     FILES,
     Handle,
     Poll,
@@ -33,8 +35,13 @@ from ..packstack_run import (
     start_script,
     status_script,
 )
-from ..progress import Reporter
-from ..remote import Remote
+from labbuilder.adapters.ssh import Remote
+from labbuilder.errors import DeployError, ToolError
+from labbuilder.labdir import PRIVATE, LabDir, write_atomic
+from labbuilder.model import lockfile
+from labbuilder.model.lab import Lab
+from labbuilder.render import cloudconfig
+from labbuilder.reporter import Reporter
 
 LATEST_LOGS = "/var/tmp/packstack/latest"  # noqa: S108 - Packstack's own path, on the node
 STILL_EVERY = 60.0

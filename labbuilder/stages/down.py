@@ -6,13 +6,13 @@ from __future__ import annotations
 import contextlib
 import shutil
 
-from ..errors import ToolError
-from ..labdir import LabDir
-from ..planner import network_names, prefix_for
-from ..progress import Reporter
-from ..vagrantctl import Vagrant
-from ..virt import Virt
-from .vms import POOL
+from labbuilder.adapters.libvirt import Virt
+from labbuilder.adapters.vagrant import Vagrant
+from labbuilder.errors import ToolError
+from labbuilder.labdir import LabDir
+from labbuilder.model.planner import network_names, prefix_for
+from labbuilder.reporter import Reporter
+from labbuilder.stages.vms import POOL
 
 RUNTIME = ("state.json", "ssh-config")
 

@@ -3,8 +3,8 @@ MAC -> planned address) and tunnel (isolated)."""
 
 from __future__ import annotations
 
-from ..model import Lab
-from ..virt import Virt, lab_networks, network_xml
+from labbuilder.adapters.libvirt import Virt, lab_networks, network_xml
+from labbuilder.model.lab import Lab
 
 
 def ensure(lab: Lab, virt: Virt) -> list[str]:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from .. import PROJECT_ROOT
-from ..errors import ToolError
-from ..model import Lab, Node
-from ..progress import Reporter
-from ..remote import Remote
+from labbuilder import PROJECT_ROOT
+from labbuilder.adapters.ssh import Remote
+from labbuilder.errors import ToolError
+from labbuilder.model.lab import Lab, Node
+from labbuilder.reporter import Reporter
 
 REMOTE_DIR = "/opt/labbuilder/provision"
 

@@ -11,12 +11,15 @@ from pathlib import Path
 
 import yaml
 
-from .. import answerfile, answers, inventory, packstack_schema, secrets, vagrantfile
-from ..errors import ConfigError
-from ..labdir import PRIVATE, PUBLIC, LabDir, write_files
-from ..model import Lab
-from ..planner import plan
-from ..settings import Settings, to_mapping
+from labbuilder.adapters.packstack import answerfile
+from labbuilder.adapters.packstack import schema as packstack_schema
+from labbuilder.errors import ConfigError
+from labbuilder.labdir import PRIVATE, PUBLIC, LabDir, write_files
+from labbuilder.model import secrets
+from labbuilder.model.lab import Lab
+from labbuilder.model.planner import plan
+from labbuilder.model.settings import Settings, to_mapping
+from labbuilder.render import answers, inventory, vagrantfile
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import ToolError
-from ..labdir import LabDir, write_atomic
-from ..model import Lab
-from ..progress import Reporter
-from ..vagrantctl import Vagrant
-from ..virt import Virt
+from labbuilder.adapters.libvirt import Virt
+from labbuilder.adapters.vagrant import Vagrant
+from labbuilder.errors import ToolError
+from labbuilder.labdir import LabDir, write_atomic
+from labbuilder.model.lab import Lab
+from labbuilder.reporter import Reporter
 
 POOL = "default"
 

@@ -23,14 +23,15 @@ import pytest
 from openstack.config.loader import OpenStackConfig
 from rich.console import Console
 
-from labbuilder import cloudconfig, lockfile
-from labbuilder.commands import Flags, host_virt, settings_for
+from labbuilder.adapters.packstack.run import FILES, start_script
+from labbuilder.adapters.ssh import Remote
+from labbuilder.commands.prepare import Flags, host_virt, settings_for
 from labbuilder.errors import DeployError
 from labbuilder.labdir import LabDir
-from labbuilder.model import Lab
-from labbuilder.packstack_run import FILES, start_script
-from labbuilder.progress import Reporter
-from labbuilder.remote import Remote
+from labbuilder.model import lockfile
+from labbuilder.model.lab import Lab
+from labbuilder.render import cloudconfig
+from labbuilder.reporter import Reporter
 from labbuilder.stages import render as render_stage
 from labbuilder.stages.deploy import deploy
 

@@ -11,8 +11,8 @@ import json
 import pytest
 import testinfra
 
-from labbuilder import verify
 from labbuilder.errors import VerifyError
+from labbuilder.verify import runner as verify
 
 pytestmark = pytest.mark.vms
 

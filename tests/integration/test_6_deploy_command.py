@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from labbuilder.remote import Remote
+from labbuilder.adapters.ssh import Remote
 
 from .conftest import FLAGS, LAB, ROOT, invoke
 

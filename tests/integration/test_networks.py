@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from labbuilder import virt
-from labbuilder.planner import plan
-from labbuilder.settings import resolve
+from labbuilder.adapters import libvirt as virt
+from labbuilder.model.planner import plan
+from labbuilder.model.settings import resolve
 
 from .conftest import URI, _libvirt_up, leftovers
 

@@ -26,11 +26,11 @@ from pathlib import Path
 import openstack
 import pytest
 
-from labbuilder import verify
 from labbuilder.errors import VerifyError
-from labbuilder.suites import catalog, cloud
-from labbuilder.suites.catalog import Endpoint
-from labbuilder.suites.expected import CatalogService
+from labbuilder.verify import catalog, cloud
+from labbuilder.verify import runner as verify
+from labbuilder.verify.catalog import Endpoint
+from labbuilder.verify.expected import CatalogService
 
 pytestmark = [
     pytest.mark.keystone,

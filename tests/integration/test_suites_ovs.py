@@ -20,7 +20,7 @@ import pytest
 import testinfra
 from testinfra.host import Host
 
-from labbuilder.suites import hostcheck, ovs
+from labbuilder.verify import hostcheck, ovs
 
 pytestmark = pytest.mark.ovs
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from labbuilder import verify
 from labbuilder.errors import VerifyError
+from labbuilder.verify import runner as verify
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "verify"
 INVENTORY = FIXTURES / "inventory-poc-3nodes.json"

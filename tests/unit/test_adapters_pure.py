@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from labbuilder import boxfetch, state, vagrantctl, virt
+from labbuilder import state
+from labbuilder.adapters import libvirt as virt
+from labbuilder.adapters import vagrant as vagrantctl
+from labbuilder.commands.lifecycle import layout_changes
 from labbuilder.errors import StateError
-from labbuilder.inventory import to_data
-from labbuilder.lifecycle import layout_changes
-from labbuilder.planner import plan
-from labbuilder.settings import resolve
+from labbuilder.model.planner import plan
+from labbuilder.model.settings import resolve
+from labbuilder.render.inventory import to_data
+from labbuilder.stages import box as boxfetch
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

@@ -6,7 +6,7 @@ import configparser
 
 import pytest
 
-from labbuilder.answerfile import (
+from labbuilder.adapters.packstack.answerfile import (
     Problem,
     format_value_ok,
     parse,

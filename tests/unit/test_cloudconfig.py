@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from openstack.config.loader import OpenStackConfig
 
-from labbuilder import cloudconfig, secrets
-from labbuilder.cloudconfig import Account
 from labbuilder.labdir import LabDir
-from labbuilder.planner import plan
-from labbuilder.settings import resolve
+from labbuilder.model import secrets
+from labbuilder.model.planner import plan
+from labbuilder.model.settings import resolve
+from labbuilder.render import cloudconfig
+from labbuilder.render.cloudconfig import Account
 
 URL = "http://10.1.1.10:5000/v3"
 ADMIN = Account("admin", "admin", "Adm1n-pw_x")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from labbuilder import commands
+from labbuilder.commands import prepare as commands
 from labbuilder.errors import ConfigError
 
 

@@ -15,9 +15,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from labbuilder.errors import ConfigError, DeployError, ToolError
-from labbuilder.model import Lab
-from labbuilder.packstack_run import (
+from labbuilder.adapters.packstack.run import (
     Handle,
     Poll,
     RunFiles,
@@ -27,9 +25,11 @@ from labbuilder.packstack_run import (
     start_script,
     status_script,
 )
-from labbuilder.planner import plan
-from labbuilder.progress import Reporter
-from labbuilder.settings import resolve
+from labbuilder.errors import ConfigError, DeployError, ToolError
+from labbuilder.model.lab import Lab
+from labbuilder.model.planner import plan
+from labbuilder.model.settings import resolve
+from labbuilder.reporter import Reporter
 from labbuilder.stages.deploy import RECONNECT_SECONDS, Followed, duration, failure_error, follow
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "packstack"

@@ -44,9 +44,9 @@ from openstack.object_store.v1.container import Container
 from openstack.orchestration.v1._proxy import Proxy as OrchestrationProxy
 from openstack.orchestration.v1.stack import Stack
 
-from labbuilder.e2e import Plan, Walk
 from labbuilder.errors import VerifyError
-from labbuilder.suites.steps import Policy, StepTiming
+from labbuilder.verify.e2e import Plan, Walk
+from labbuilder.verify.steps import Policy, StepTiming
 
 pytestmark = pytest.mark.filterwarnings("ignore::openstack.warnings.RemovedInSDK50Warning")
 

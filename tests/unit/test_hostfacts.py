@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from labbuilder.errors import PreflightError
-from labbuilder.hostfacts import (
+from labbuilder.adapters.hostfacts import (
     gather,
     kvm_vendor_module,
     nesting,
@@ -19,6 +18,7 @@ from labbuilder.hostfacts import (
     parse_routes,
     virtualization,
 )
+from labbuilder.errors import PreflightError
 
 HOSTS = Path(__file__).parent.parent / "fixtures" / "host"
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from labbuilder.errors import ConfigError
-from labbuilder.lockfile import LabLock, dump, load
+from labbuilder.model.lockfile import LabLock, dump, load
 
 DIGEST = "3f5a" * 16
 LOCK = LabLock(

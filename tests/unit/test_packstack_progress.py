@@ -10,7 +10,7 @@ import pytest
 from packstack.installer.utils import color_text, state_message
 from packstack.modules.puppet import validate_logfile
 
-from labbuilder.packstack_progress import (
+from labbuilder.adapters.packstack.output import (
     AdditionalInfo,
     ErrorDetail,
     ErrorReported,

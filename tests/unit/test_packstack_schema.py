@@ -8,14 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from labbuilder.answerfile import KEY_PATTERN, parse
-from labbuilder.packstack_rules import INERT_HINTS, REMOVED
-from labbuilder.packstack_schema import (
-    Problem,
-    Schema,
-    load_schema,
-    removal_note,
-)
+from labbuilder.adapters.packstack.answerfile import KEY_PATTERN, parse
+from labbuilder.adapters.packstack.rules import INERT_HINTS, REMOVED
+from labbuilder.adapters.packstack.schema import Problem, Schema, load_schema, removal_note
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "answers"
 OVS_SWITCH = {
@@ -274,7 +269,7 @@ def test_loading_leaves_no_trace() -> None:
     var = Path("/var/tmp/packstack")  # Packstack's own fixed path
     before = sorted(var.iterdir()) if var.is_dir() else None
     link = str((var / "latest").readlink()) if (var / "latest").is_symlink() else None
-    code = "from labbuilder.packstack_schema import load_schema; print(len(load_schema().options))"
+    code = "from labbuilder.adapters.packstack.schema import load_schema; print(len(load_schema().options))"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )

@@ -7,9 +7,9 @@ from ipaddress import IPv4Address
 import pytest
 
 from labbuilder.errors import ConfigError
-from labbuilder.model import Role
-from labbuilder.planner import plan
-from labbuilder.settings import resolve
+from labbuilder.model.lab import Role
+from labbuilder.model.planner import plan
+from labbuilder.model.settings import resolve
 
 
 def lab_of(kvm: bool = True, nested: bool = True, **settings):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from labbuilder.hostfacts import HostFacts, gather
-from labbuilder.preflight import (
+from labbuilder.adapters.hostfacts import HostFacts, gather
+from labbuilder.stages.preflight import (
     Check,
     Needs,
     Tools,

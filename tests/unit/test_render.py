@@ -11,8 +11,8 @@ import pytest
 
 from labbuilder.errors import AnswerFileError, ConfigError, TemplateError
 from labbuilder.labdir import LabDir
-from labbuilder.render import render, ruby_literal
-from labbuilder.settings import resolve
+from labbuilder.model.settings import resolve
+from labbuilder.render.engine import render, ruby_literal
 from labbuilder.stages import render as stage
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from labbuilder.suites import catalog
-from labbuilder.suites.catalog import Answer, Endpoint
-from labbuilder.suites.expected import CatalogService
+from labbuilder.verify import catalog
+from labbuilder.verify.catalog import Answer, Endpoint
+from labbuilder.verify.expected import CatalogService
 
 CATALOG = json.loads(
     (Path(__file__).parent.parent / "fixtures" / "verify" / "keystone" / "catalog.json").read_text()

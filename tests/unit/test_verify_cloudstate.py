@@ -9,7 +9,7 @@ from openstack.block_storage.v3.service import Service
 from openstack.compute.v2.hypervisor import Hypervisor
 from openstack.network.v2.agent import Agent
 
-from labbuilder.suites import cloudstate, expected
+from labbuilder.verify import cloudstate, expected
 
 pytestmark = pytest.mark.filterwarnings("ignore::openstack.warnings.RemovedInSDK50Warning")
 

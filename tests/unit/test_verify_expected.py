@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from labbuilder import inventory, planner
 from labbuilder.errors import StateError
-from labbuilder.settings import resolve
-from labbuilder.suites import expected, labinfo, naming
+from labbuilder.model import planner
+from labbuilder.model.settings import resolve
+from labbuilder.render import inventory
+from labbuilder.verify import expected, labinfo, naming
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "verify"
 POC = labinfo.load(FIXTURES / "inventory-poc-3nodes.json")
@@ -199,7 +200,7 @@ def test_agents(lab: labinfo.LabInfo, pairs: list[tuple[str, str]]) -> None:
 @pytest.mark.parametrize(
     ("module", "suite"),
     [
-        ("labbuilder.suites.test_nodes", "nodes"),
+        ("labbuilder.verify.suites.test_nodes", "nodes"),
         ("test_ovs", "ovs"),
         ("labbuilder/suites/test_e2e.py", "e2e"),
     ],

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from labbuilder.suites import hostcheck, labinfo
+from labbuilder.verify import hostcheck, labinfo
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "verify"
 LAB = labinfo.load(FIXTURES / "inventory-poc-3nodes.json")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from labbuilder.suites import ovs
+from labbuilder.verify import ovs
 
 OVS = Path(__file__).parent.parent / "fixtures" / "verify" / "ovs"
 IP = {"controller": "192.168.10.10", "compute1": "192.168.10.20", "compute2": "192.168.10.21"}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from labbuilder.suites import report, results
+from labbuilder.verify import report, results
 
 RECORDED = (
     Path(__file__).parent.parent / "fixtures" / "verify" / "junit" / "provision-unreachable.xml"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from labbuilder import verify
 from labbuilder.errors import ConfigError, StateError
-from labbuilder.suites import SUITES
-from labbuilder.suites.results import Failure, Summary
+from labbuilder.verify import runner as verify
+from labbuilder.verify.results import Failure, Summary
+from labbuilder.verify.suites import SUITES
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "verify"
 INVENTORY = FIXTURES / "inventory-poc-3nodes.json"

@@ -1,0 +1,1 @@
+"""What each ``invoke`` task does; ``tasks.py`` imports only this package and ``errors``."""

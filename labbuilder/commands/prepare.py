@@ -1,0 +1,174 @@
+"""What each ``invoke`` task does, as plain functions of (config, flags). ``tasks.py`` only
+declares the tasks and their help, calls these and turns ``LabError`` into an exit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from labbuilder import PROJECT_ROOT
+from labbuilder.adapters import hostfacts
+from labbuilder.errors import ConfigError
+from labbuilder.labdir import LabDir
+from labbuilder.model import lockfile
+from labbuilder.model.settings import Settings, parse_pairs, resolve
+from labbuilder.render import planview
+from labbuilder.stages import render as render_stage
+
+
+@dataclass(frozen=True)
+class Flags:
+    """Command-line flags that shape a lab; ``None``/empty means "not given"."""
+
+    lab: str | None = None
+    lab_file: str | None = None
+    nodes: int | str | None = None  # strings are checked by settings.resolve
+    network_node: bool = False
+    storage_node: bool = False
+    release: str | None = None
+    box: str | None = None
+    domain: str | None = None
+    external_subnet: str | None = None
+    tunnel_subnet: str | None = None
+    dhcp_range: str | None = None
+    floating_range: str | None = None
+    neutron_backend: str | None = None
+    enable: Iterable[str] = ()
+    disable: Iterable[str] = ()
+    memory: Iterable[str] = ()
+    vcpus: Iterable[str] = ()
+    disk: Iterable[str] = ()
+    ntp_servers: str | None = None
+    password: str | None = None
+    service_workers: int | str | None = None
+    driver: str | None = None
+    set: Iterable[str] = ()
+    answers_file: str | None = None
+    from_lock: str | None = None
+
+    def layer(self) -> dict[str, Any]:
+        services = dict.fromkeys(self.enable, True) | dict.fromkeys(self.disable, False)
+        answers = {}
+        for item in self.set:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise ConfigError(f"--set {item!r}: expected CONFIG_KEY=VALUE")
+            answers[key.strip()] = value
+        return {
+            "lab": self.lab,
+            "nodes": self.nodes,
+            "network_node": self.network_node or None,
+            "storage_node": self.storage_node or None,
+            "release": self.release,
+            "box": self.box,
+            "domain": self.domain,
+            "external_subnet": self.external_subnet,
+            "tunnel_subnet": self.tunnel_subnet,
+            "dhcp_range": self.dhcp_range,
+            "floating_range": self.floating_range,
+            "neutron_backend": self.neutron_backend,
+            "services": services or None,
+            "memory": parse_pairs("memory", self.memory) or None,
+            "vcpus": parse_pairs("vcpus", self.vcpus) or None,
+            "disk": parse_pairs("disk", self.disk) or None,
+            "ntp_servers": self.ntp_servers,
+            "password": self.password,
+            "service_workers": self.service_workers,
+            "driver": self.driver,
+            "answers": answers or None,
+            "answers_file": self.answers_file,
+        }
+
+
+def labs_dir(config: Mapping[str, Any]) -> Path:
+    return (PROJECT_ROOT / str(config.get("labs_dir", "labs"))).resolve()
+
+
+def read_yaml(path: Path, what: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(f"cannot read {what} {path} ({err.strerror}): check the path") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML: fix the {what}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a {what} must be a mapping of settings")
+    return data
+
+
+def lock_layer(path: Path) -> tuple[dict[str, Any], Path | None]:
+    """Settings pinned by a lock file, and the lab file saved beside it (if any)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"cannot read lock file {path} ({err.strerror}): check --from") from None
+    lock = lockfile.load(text, str(path))
+    beside = path.with_name("lab.yaml")
+    return {"lab": lock.lab, "release": lock.release, "box": lock.box_name}, (
+        beside if beside.is_file() else None
+    )
+
+
+def settings_for(config: Mapping[str, Any], flags: Flags) -> tuple[Settings, LabDir]:
+    """Defaults (invoke config ``lab``) < lab file (``--lab-file``, the lab file beside a
+    ``--from`` lock, or the lab's saved ``lab.yaml``) < lock file pins < flags."""
+    defaults = dict(config.get("lab") or {})
+    cli = flags.layer()
+    pins: dict[str, Any] = {}
+    lab_file = flags.lab_file
+    if flags.from_lock:
+        pins, beside = lock_layer(Path(flags.from_lock))
+        lab_file = lab_file or (str(beside) if beside else None)
+        if flags.lab:
+            pins["lab"] = flags.lab
+    name = flags.lab or str(pins.get("lab") or defaults.get("lab") or Settings().lab)
+    if lab_file:
+        file_layer = read_yaml(Path(lab_file), "lab file")
+        name = flags.lab or str(pins.get("lab") or file_layer.get("lab") or name)
+        file_layer["lab"] = name
+        source = lab_file
+    else:
+        saved = LabDir.of(labs_dir(config), name).settings
+        file_layer = read_yaml(saved, "lab file") if saved.is_file() else {}
+        source = str(saved)
+    settings = resolve(
+        ("invoke config 'lab'", defaults),
+        (source, file_layer),
+        (str(flags.from_lock), pins),
+        ("flags", cli),
+    )
+    return settings, LabDir.of(labs_dir(config), settings.lab)
+
+
+def host_virt() -> tuple[bool, bool]:
+    facts = hostfacts.gather(disk_path=Path("/var/lib/libvirt/images"))
+    return hostfacts.virtualization(facts) == "kvm", hostfacts.nesting(facts)
+
+
+def prepare(config: Mapping[str, Any], flags: Flags) -> tuple[render_stage.Rendered, LabDir]:
+    """The lab these settings describe on this host, rendered in memory and validated."""
+    settings, labdir = settings_for(config, flags)
+    kvm, nested = host_virt()
+    rendered = render_stage.prepare(settings, labdir, kvm=kvm, nested=nested, base=Path.cwd())
+    return rendered, labdir
+
+
+def plan(config: Mapping[str, Any], flags: Flags) -> list[str]:
+    rendered, _ = prepare(config, flags)
+    return planview.lines(rendered.lab) + [f"warning: {w}" for w in rendered.warnings]
+
+
+def render(config: Mapping[str, Any], flags: Flags) -> list[str]:
+    rendered, labdir = prepare(config, flags)
+    paths = render_stage.write(rendered, labdir)
+    return [f"warning: {w}" for w in rendered.warnings] + [
+        f"lab {rendered.lab.name} rendered in {labdir.root}: " + ", ".join(p.name for p in paths)
+    ]
