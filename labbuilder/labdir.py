@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from labbuilder import names
+
 PRIVATE = 0o600
 PUBLIC = 0o644
 
@@ -23,7 +25,8 @@ class LabDir:
 
     @classmethod
     def of(cls, labs_dir: Path, lab: str) -> LabDir:
-        return cls(labs_dir / lab)
+        """The directory of lab ``lab``; ConfigError for a name no path may be built from."""
+        return cls(labs_dir / names.check_lab(lab))
 
     @property
     def name(self) -> str:

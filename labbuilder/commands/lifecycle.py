@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labbuilder import state
+from labbuilder import names, state
 from labbuilder.adapters import hostfacts
 from labbuilder.adapters import vagrant as vagrantctl
 from labbuilder.adapters.libvirt import Virt, connect
@@ -179,16 +179,17 @@ def status(config: Mapping[str, Any], lab: str | None) -> list[str]:
 
 
 def ssh_argv(config: Mapping[str, Any], lab: str | None, node: str, command: str = "") -> list[str]:
+    names.check_node(node)
     labdir = lab_dir(config, lab)
     if not labdir.ssh_config.is_file():
         raise StateError(
             f"lab {labdir.name} has no VMs up: run `invoke up --lab {labdir.name}` first"
         )
     inv = json.loads(labdir.inventory.read_text())
-    names = [n["name"] for n in inv["nodes"]]
-    if node not in names:
+    nodes = [n["name"] for n in inv["nodes"]]
+    if node not in nodes:
         raise StateError(
-            f"lab {labdir.name} has no node {node!r}: choose one of {', '.join(names)}"
+            f"lab {labdir.name} has no node {node!r}: choose one of {', '.join(nodes)}"
         )
     return ["ssh", "-F", str(labdir.ssh_config), node, *([command] if command else [])]
 
@@ -207,10 +208,10 @@ def list_labs(config: Mapping[str, Any]) -> list[str]:
     uri = str((config.get("lab") or {}).get("libvirt_uri") or "qemu:///system")
     with connect(uri) as virt:
         domains = virt.domains("labbuilder-")
-    names = {p.parent.name for p in root.glob("*/lab.yaml")}
-    names |= {d[len("labbuilder-") : d.rindex("-")] for d in domains if d.count("-") >= 2}
+    found = {p.parent.name for p in root.glob("*/lab.yaml")}
+    found |= {d[len("labbuilder-") : d.rindex("-")] for d in domains if d.count("-") >= 2}
     out = []
-    for name in sorted(names):
+    for name in sorted(n for n in found if names.LAB.fullmatch(n)):
         labdir = LabDir.of(root, name)
         mine = sorted(d for d in domains if d.startswith(prefix_for(name)))
         running = sum(1 for d in mine if domains[d])

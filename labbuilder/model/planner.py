@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from ipaddress import AddressValueError, IPv4Address
 
+from labbuilder import names
 from labbuilder.errors import ConfigError
 from labbuilder.model import addressing as ad
 from labbuilder.model import boxes
@@ -21,9 +22,7 @@ from labbuilder.model.lab import (
 )
 from labbuilder.model.settings import DRIVERS, Settings
 
-LAB_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$")
 DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-BOX_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$")
 PASSWORD = re.compile(r"^[A-Za-z0-9@#%^*_+=.,:~!-]{8,64}$")
 SIZE_KINDS = ("aio", "controller", "network", "compute")
 MAX_VCPUS = 64
@@ -41,17 +40,12 @@ def network_names(lab_name: str) -> tuple[str, str]:
 
 
 def check_lab_name(name: str) -> str:
-    if not LAB_NAME.match(name):
-        raise ConfigError(
-            f"lab name {name!r} is not usable: use 1-20 lowercase letters, digits or '-', "
-            "starting with a letter (e.g. --lab class1)"
-        )
-    return name
+    return names.check_lab(name)
 
 
 def check_domain(domain: str) -> str:
     labels = domain.split(".")
-    if len(domain) > 200 or not all(DNS_LABEL.match(label) for label in labels):
+    if len(domain) > 200 or not all(DNS_LABEL.fullmatch(label) for label in labels):
         raise ConfigError(
             f"domain {domain!r} is not a DNS name: use lowercase labels joined by dots, "
             "e.g. --domain poc.test"
@@ -63,7 +57,7 @@ def check_host(what: str, host: str) -> str:
     try:
         IPv4Address(host)
     except AddressValueError:
-        if not all(DNS_LABEL.match(label) for label in host.lower().split(".")):
+        if not all(DNS_LABEL.fullmatch(label) for label in host.lower().split(".")):
             raise ConfigError(
                 f"{what} {host!r} is neither an IPv4 address nor a host name: "
                 "e.g. --ntp-servers pool.ntp.org"
@@ -186,8 +180,7 @@ def plan(settings: Settings, *, kvm: bool, nested: bool) -> Lab:
         )
     if settings.driver not in DRIVERS:
         raise ConfigError(f"unknown driver {settings.driver!r}: use auto, kvm or qemu")
-    if not BOX_NAME.match(settings.box):
-        raise ConfigError(f"box name {settings.box!r} is not usable: letters, digits and ._/- only")
+    names.check_box(settings.box)
     if not 1 <= settings.service_workers <= MAX_VCPUS:
         raise ConfigError(f"service_workers {settings.service_workers}: use 1 to {MAX_VCPUS}")
     check_password(settings.password)

@@ -48,6 +48,46 @@ def test_bad_input(tmp_path, args, code, message):
     assert not (tmp_path / "labs").exists()
 
 
+LONG_LAB = "\u00fc" * 200  # 400 bytes: too long for one path component
+
+
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [
+        *[(c, LONG_LAB) for c in ("plan", "render", "up", "status", "down", "deploy", "verify")],
+        *[("plan", n) for n in ("../x", "Bad Name", "x" * 21, "lab\n", "caf\u00e9", "x-", "a/b")],
+        ("status", "../x"),
+        ("down", "../x"),
+    ],
+)
+def test_bad_lab_name_is_refused_before_any_path(tmp_path, command, name):
+    (tmp_path / "labs").mkdir()  # an existing labs dir: a long name would hit the file system
+    out = run(tmp_path, command, "--lab", name)
+    assert out.returncode == 2, out.stdout + out.stderr
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: lab name "), out.stderr
+    assert len(lines[0]) < 200
+    assert list((tmp_path / "labs").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["render", "--box", "a/../b"], "box name 'a/../b' is not usable"),
+        (["render", "--box", "b" * 200], "(200 characters)"),
+        (["render", "--box", "b\u00f6x"], "box name"),
+        (["ssh", "../controller", "--lab", "x"], "node name '../controller' is not usable"),
+        (["ssh", "c" * 300, "--lab", "x"], "(300 characters)"),
+    ],
+)
+def test_bad_box_and_node_names(tmp_path, args, message):
+    out = run(tmp_path, *args)
+    assert out.returncode == 2, out.stdout + out.stderr
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], out.stderr
+    assert not (tmp_path / "labs").exists()
+
+
 def test_render_writes_the_lab_and_says_where(tmp_path):
     out = run(tmp_path, "render", "--nodes", "3", "--lab", "cli")
     assert out.returncode == 0, out.stderr
