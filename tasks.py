@@ -135,10 +135,13 @@ def plan(c: Context, flags: commands.Flags) -> None:
     echo(commands.plan(cfg(c), flags))
 
 
-@lab_task()
-def render(c: Context, flags: commands.Flags) -> None:
+SHOW_IGNORED = (False, "list every answer-file key Packstack would ignore (else a count)")
+
+
+@lab_task(show_ignored=SHOW_IGNORED)
+def render(c: Context, flags: commands.Flags, show_ignored: bool) -> None:
     """Write labs/<lab>/: Vagrantfile, answers.txt (validated), lab.yaml, secrets.yaml."""
-    echo(commands.render(cfg(c), flags))
+    echo(commands.render(cfg(c), flags, show_ignored=show_ignored))
 
 
 @lab_task(force=(False, "only warn where the host lacks memory (overcommit)"))
@@ -153,10 +156,12 @@ def preflight(c: Context, flags: commands.Flags, force: bool) -> None:
 @lab_task(
     until=("deploy", "last stage to run: networks, vms, provision or deploy"),
     force=(False, "start even where preflight only fails on memory (overcommit)"),
+    show_ignored=SHOW_IGNORED,
 )
-def up(c: Context, flags: commands.Flags, until: str, force: bool) -> None:
+def up(c: Context, flags: commands.Flags, until: str, force: bool, show_ignored: bool) -> None:
     """Build the lab, resuming where it stopped: preflight, networks, vms, provision, deploy."""
-    echo(lifecycle.up(cfg(c), flags, lifecycle.Options(until=until, force=force), Reporter()))
+    options = lifecycle.Options(until=until, force=force, show_ignored=show_ignored)
+    echo(lifecycle.up(cfg(c), flags, options, Reporter()))
 
 
 @task(help={**LAB, "purge": "also delete labs/<lab>/ (settings, answers, secrets, logs)"})

@@ -32,6 +32,7 @@ from labbuilder.verify import runner as verify
 class Options:
     until: str = "deploy"
     force: bool = False
+    show_ignored: bool = False
 
 
 def box_cache(config: Mapping[str, Any]) -> Path:
@@ -130,6 +131,8 @@ def up(config: Mapping[str, Any], flags: Flags, options: Options, reporter: Repo
             raise PreflightError(
                 "preflight failed (FAIL lines above): fix them and run `invoke up` again"
             )
+        for line in rendered.ignored if options.show_ignored else ():
+            reporter.say(f"ignored: {line}")
         for warning in rendered.warnings:
             reporter.warn(warning)
         run = pipeline.Run(lab, labdir, virt, reporter, box_cache(config), locked_sha256(flags))

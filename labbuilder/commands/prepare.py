@@ -166,9 +166,15 @@ def plan(config: Mapping[str, Any], flags: Flags) -> list[str]:
     return planview.lines(rendered.lab) + [f"warning: {w}" for w in rendered.warnings]
 
 
-def render(config: Mapping[str, Any], flags: Flags) -> list[str]:
+def render(config: Mapping[str, Any], flags: Flags, *, show_ignored: bool = False) -> list[str]:
     rendered, labdir = prepare(config, flags)
     paths = render_stage.write(rendered, labdir)
-    return [f"warning: {w}" for w in rendered.warnings] + [
-        f"lab {rendered.lab.name} rendered in {labdir.root}: " + ", ".join(p.name for p in paths)
-    ]
+    ignored = [f"ignored: {line}" for line in rendered.ignored] if show_ignored else []
+    return (
+        ignored
+        + [f"warning: {w}" for w in rendered.warnings]
+        + [
+            f"lab {rendered.lab.name} rendered in {labdir.root}: "
+            + ", ".join(p.name for p in paths)
+        ]
+    )

@@ -49,7 +49,9 @@ def _hosts(lab: Lab) -> list[tuple[str, str]]:
 
 def _services(lab: Lab) -> list[tuple[str, str]]:
     on = lab.services
+    heat_cfn = [("CONFIG_HEAT_CFN_INSTALL", "y")] if "heat" in on else []
     return [
+        ("CONFIG_MARIADB_INSTALL", "y"),
         ("CONFIG_GLANCE_INSTALL", _yn("glance" in on)),
         ("CONFIG_CINDER_INSTALL", _yn("cinder" in on)),
         ("CONFIG_NOVA_INSTALL", _yn("nova" in on)),
@@ -59,6 +61,7 @@ def _services(lab: Lab) -> list[tuple[str, str]]:
         ("CONFIG_CEILOMETER_INSTALL", _yn("ceilometer" in on)),
         ("CONFIG_AODH_INSTALL", _yn("ceilometer" in on)),
         ("CONFIG_HEAT_INSTALL", _yn("heat" in on)),
+        *heat_cfn,
         ("CONFIG_MANILA_INSTALL", "n"),
         ("CONFIG_MAGNUM_INSTALL", "n"),
         ("CONFIG_TROVE_INSTALL", "n"),
@@ -107,6 +110,16 @@ def computed(lab: Lab, password: str) -> list[Section]:
             (("CONFIG_DEFAULT_PASSWORD", password), ("CONFIG_KEYSTONE_ADMIN_PW", password)),
         ),
     ]
+
+
+def implied(lab: Lab) -> Section:
+    """Keys the lab relies on but does not write, because Packstack's default already holds.
+
+    Storage (Cinder, Swift) stays on the controller: Packstack applies it in controller.pp
+    and reads CONFIG_STORAGE_HOST only with CONFIG_UNSUPPORTED=y; it defaults to the address
+    of the host Packstack runs on, the controller.
+    """
+    return Section("Implied", (("CONFIG_STORAGE_HOST", str(lab.controller.external_ip)),))
 
 
 def merge(sections: list[Section], user: Mapping[str, str]) -> list[Section]:

@@ -166,12 +166,12 @@ def test_password_is_random_per_lab_and_kept(tmp_path):
 
 def test_user_keys_are_validated_and_written(tmp_path):
     rendered = prepared(
-        tmp_path, {"answers": {"CONFIG_DEBUG_MODE": "y", "CONFIG_HEAT_INSTALL": "n"}}
+        tmp_path,
+        {"answers": {"CONFIG_DEBUG_MODE": "y", "CONFIG_NOVA_SCHED_CPU_ALLOC_RATIO": "4.0"}},
     )
     text = rendered.files["answers.txt"][0]
     assert "CONFIG_DEBUG_MODE=y" in text.splitlines()
-    assert "CONFIG_HEAT_INSTALL=n" in text.splitlines()
-    assert "CONFIG_HEAT_INSTALL=y" not in text
+    assert "CONFIG_NOVA_SCHED_CPU_ALLOC_RATIO=4.0" in text.splitlines()
 
 
 @pytest.mark.parametrize(
@@ -193,7 +193,8 @@ def test_seed_fragment_gives_a_clear_report(tmp_path):
     seed = Path(__file__).resolve().parent.parent / "fixtures" / "answers" / "seed-answers.txt"
     with pytest.raises(AnswerFileError) as info:
         prepared(tmp_path, {"answers_file": str(seed)})
-    assert "CONFIG_LBAAS_INSTALL" in str(info.value)
+    assert "CONFIG_NTP_SERVERS=kr.pool.ntp.org contradicts the lab" in str(info.value)
+    assert "CONFIG_LBAAS_INSTALL" in " ".join(info.value.problems)
     assert "2019" in " ".join(info.value.problems)
     assert not (tmp_path / "poc").exists()
 

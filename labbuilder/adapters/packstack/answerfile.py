@@ -25,11 +25,14 @@ Severity = Literal["error", "warning"]
 
 @dataclass(frozen=True)
 class Problem:
-    """One finding about one key; ``message`` is a single line that starts with the key."""
+    """One finding about one key; ``message`` is a single line that starts with the key.
+
+    ``ignored``: a warning that Packstack would ignore the key in this configuration."""
 
     key: str
     message: str
     severity: Severity = "error"
+    ignored: bool = False
 
 
 def value_error(value: str) -> str | None:

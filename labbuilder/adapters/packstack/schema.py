@@ -226,6 +226,7 @@ class Schema:
                         f"{key}: only acts when {condition} (now {now}); "
                         "Packstack ignores it - change that or remove the key",
                         "warning",
+                        ignored=True,
                     )
                 )
         return problems
