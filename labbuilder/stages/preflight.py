@@ -5,10 +5,13 @@ Everything here is pure: the facts, tool versions and other libvirt networks com
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Literal
+
+from packaging.version import InvalidVersion, Version
 
 from labbuilder.adapters.hostfacts import HostFacts, kvm_vendor_module, nesting, virtualization
 
@@ -66,21 +69,52 @@ def check_libvirt(version: str | None, error: str = "") -> Check:
     )
 
 
+VAGRANT_MIN = Version("2.3")
+"""Vagrant 2.3.0 signs with rsa-sha2; CentOS Stream 9 refuses the ssh-rsa (SHA-1) of older ones."""
+VAGRANT_LIBVIRT_MIN = Version("0.8")
+"""vagrant-libvirt 0.8.0 added ``management_network_keep``, which the lab's Vagrantfile sets."""
+VAGRANT_REMEDY = (
+    "install Vagrant >= 2.3 from HashiCorp's packages "
+    "(https://developer.hashicorp.com/vagrant/install) or a distribution that ships it (Debian 12)"
+)
+VAGRANT_LIBVIRT_REMEDY = (
+    "`vagrant plugin install vagrant-libvirt` (>= 0.8), or `apt install vagrant-libvirt` "
+    "where the distribution ships >= 0.8 (Debian 12: 0.11.2)"
+)
+
+
+def parse_version(text: str) -> Version | None:
+    """``2.3.4``, ``Vagrant 2.2.19``, ``2.2.19+dfsg-1ubuntu1``, ``0.11.2, system`` -> Version."""
+    m = re.search(r"\d+(?:\.\d+)*", text)
+    if m is None:
+        return None
+    try:
+        return Version(m[0])
+    except InvalidVersion:
+        return None
+
+
+def _tool(name: str, version: str, minimum: Version, why: str, remedy: str) -> Check:
+    parsed = parse_version(version)
+    if parsed is None:
+        return Check(name, "WARN", f"{version} (version not understood; need >= {minimum})", remedy)
+    if parsed < minimum:
+        return Check(name, "FAIL", f"{version} is older than {minimum}: {why}", remedy)
+    return Check(name, "OK", version)
+
+
 def check_vagrant(version: str | None) -> Check:
-    if version:
-        return Check("vagrant", "OK", version)
-    return Check("vagrant", "FAIL", "not found", "install vagrant (`apt install vagrant`)")
+    if not version:
+        return Check("vagrant", "FAIL", "not found", VAGRANT_REMEDY)
+    why = "CentOS Stream 9 refuses the ssh-rsa (SHA-1) signatures it makes"
+    return _tool("vagrant", version, VAGRANT_MIN, why, VAGRANT_REMEDY)
 
 
 def check_vagrant_libvirt(version: str | None) -> Check:
-    if version:
-        return Check("vagrant-libvirt", "OK", version)
-    return Check(
-        "vagrant-libvirt",
-        "FAIL",
-        "plugin not installed",
-        "`vagrant plugin install vagrant-libvirt` (or `apt install vagrant-libvirt`)",
-    )
+    if not version:
+        return Check("vagrant-libvirt", "FAIL", "plugin not installed", VAGRANT_LIBVIRT_REMEDY)
+    why = "it has no management_network_keep, which the lab's Vagrantfile sets"
+    return _tool("vagrant-libvirt", version, VAGRANT_LIBVIRT_MIN, why, VAGRANT_LIBVIRT_REMEDY)
 
 
 def check_virtualization(facts: HostFacts) -> Check:

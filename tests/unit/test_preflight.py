@@ -266,6 +266,35 @@ def test_tool_checks(check: Check, status: str) -> None:
     assert bool(check.remedy) == (status == "FAIL")
 
 
+@pytest.mark.parametrize(
+    ("tool", "version", "status", "said"),
+    [
+        # recorded: `vagrant --version` / python-vagrant's version() on each host
+        ("vagrant", "2.3.4", "OK", "2.3.4"),  # Debian 12
+        ("vagrant", "2.4.1", "OK", "2.4.1"),  # HashiCorp's package
+        ("vagrant", "Vagrant 2.2.19", "FAIL", "older than 2.3"),  # Ubuntu 22.04
+        ("vagrant", "2.2.19+dfsg-1ubuntu1", "FAIL", "ssh-rsa (SHA-1)"),
+        ("vagrant", "unknown", "WARN", "not understood"),
+        # recorded: `vagrant plugin list` versions
+        ("vagrant-libvirt", "0.11.2", "OK", "0.11.2"),  # Debian 12 (system)
+        ("vagrant-libvirt", "0.12.2", "OK", "0.12.2"),
+        ("vagrant-libvirt", "0.8.0", "OK", "0.8.0"),
+        ("vagrant-libvirt", "0.7.0", "FAIL", "management_network_keep"),  # Ubuntu 22.04
+        ("vagrant-libvirt", "0.7.0, system", "FAIL", "older than 0.8"),
+    ],
+)
+def test_tool_versions(tool: str, version: str, status: str, said: str) -> None:
+    check = (check_vagrant if tool == "vagrant" else check_vagrant_libvirt)(version)
+    assert (check.name, check.status) == (tool, status)
+    assert said in check.value
+    if status == "OK":
+        assert not check.remedy
+    elif tool == "vagrant":
+        assert "developer.hashicorp.com/vagrant/install" in check.remedy
+    else:
+        assert "vagrant plugin install vagrant-libvirt" in check.remedy
+
+
 def test_libvirt_failure_names_the_error() -> None:
     check = check_libvirt(None, "Failed to connect socket")
     assert check.value == "qemu:///system not reachable: Failed to connect socket"
