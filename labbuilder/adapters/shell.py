@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +21,45 @@ class Result:
     stderr: str
 
 
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no output"
+#: A Ruby backtrace frame (``\tfrom /path/x.rb:12:in `m'``) or a Python traceback line.
+_FRAME = re.compile(r"^\s*(from \S+:\d+:in |File \"[^\"]+\", line \d+|Traceback \(most recent)")
+#: The head of an uncaught Ruby exception: ``/path/x.rb:7:in `m': MESSAGE (Class)``.
+_RUBY_RAISE = re.compile(r"^\S+\.rb:\d+:in `[^']*': (?P<message>.+?)(?: \([A-Z][\w:]*\))?$")
+_CAUSE = re.compile(
+    r"error|fail|denied|cannot|can't|could not|unable|not found|no such|refused|invalid|"
+    r"timed out|not permitted|permission",
+    re.IGNORECASE,
+)
+SHOWN_CAUSE = 300
+
+
+def cause_line(text: str) -> str:
+    """The line of a failed command's output that names the cause.
+
+    Ruby and Python backtrace frames are skipped and an uncaught Ruby exception is reduced to
+    its message; of the rest, the last line that reads like an error wins, else the last line.
+    """
+    lines = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or _FRAME.match(raw):
+            continue
+        m = _RUBY_RAISE.match(line)
+        lines.append(m["message"] if m else line)
+    if not lines:
+        return "no output"
+    causes = [line for line in lines if _CAUSE.search(line)]
+    chosen = (causes or lines)[-1]
+    return chosen if len(chosen) <= SHOWN_CAUSE else chosen[: SHOWN_CAUSE - 3] + "..."
+
+
+def failure(what: str, rc: int, output: str) -> ToolError:
+    """The error for a failed outside command: its cause line, and the whole output kept in a
+    log file (mode 0600: the output may hold passwords) whose path the message gives."""
+    fd, path = tempfile.mkstemp(prefix=f"labbuilder-{what.split()[0]}-", suffix=".log")
+    with os.fdopen(fd, "w", encoding="utf-8") as log:
+        log.write(output)
+    return ToolError(f"{what} failed (exit {rc}): {cause_line(output)} (full output: {path})")
 
 
 def run(
@@ -57,9 +95,8 @@ def run(
     except subprocess.TimeoutExpired:
         raise ToolError(f"{name} did not finish within {timeout:.0f} s: {' '.join(argv)}") from None
     if check and result.rc != 0:
-        raise ToolError(
-            f"{name} failed (exit {result.rc}): {_last_line(result.stderr or result.stdout)}"
-        )
+        output = result.stdout if result.stdout == result.stderr else result.stdout + result.stderr
+        raise failure(name, result.rc, output)
     return result
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import vagrant
 
+from labbuilder.adapters import shell
 from labbuilder.errors import ToolError
 
 LINE = re.compile(r"^==> (?P<node>[A-Za-z0-9._-]+): (?P<message>.*)$")
@@ -45,8 +46,7 @@ def _env() -> dict[str, str]:
 
 def _failure(what: str, err: subprocess.CalledProcessError) -> ToolError:
     out = err.output.decode() if isinstance(err.output, bytes) else (err.output or "")
-    tail = [line for line in str(out).splitlines() if line.strip()][-1:] or ["see the output above"]
-    return ToolError(f"vagrant {what} failed (exit {err.returncode}): {tail[0]}")
+    return shell.failure(f"vagrant {what}", err.returncode, str(out))
 
 
 class Vagrant:
@@ -92,7 +92,7 @@ class Vagrant:
         tail: list[str] = []
         with proc:
             for line in proc.stdout:
-                tail = [*tail[-40:], line]
+                tail.append(line)
                 yield line
         if proc.returncode != 0:
             raise subprocess.CalledProcessError(proc.returncode, cmd, output="".join(tail))
