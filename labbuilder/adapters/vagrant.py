@@ -40,8 +40,41 @@ def parse_line(line: str) -> Step | None:
     return Step(m["node"], m["message"].strip()) if m else None
 
 
+#: Vagrant's home (boxes, its key) when ``VAGRANT_HOME`` is not set. Not root's ~/.vagrant.d:
+#: QEMU runs as its own user and cannot traverse a 0700 /root to reach what a box ships
+#: (the test box boots a kernel from its box directory).
+HOME = Path("/var/lib/labbuilder/vagrant.d")
+
+
+def home() -> Path:
+    """The Vagrant home labbuilder runs Vagrant with: ``VAGRANT_HOME``, else ``HOME``."""
+    return Path(os.environ.get("VAGRANT_HOME") or HOME)
+
+
+def closed_to_others(path: Path) -> Path | None:
+    """The first directory on the way to ``path`` that other users cannot traverse, if any."""
+    for part in [*reversed(path.parents), path]:
+        try:
+            mode = part.stat().st_mode
+        except OSError:
+            return None  # not made yet: labbuilder makes it 0755
+        if not mode & 0o001:
+            return part
+    return None
+
+
 def _env() -> dict[str, str]:
-    return {**os.environ, **ENV}
+    env = {**os.environ, **ENV}
+    if not env.get("VAGRANT_HOME"):
+        try:
+            HOME.mkdir(mode=0o755, parents=True, exist_ok=True)
+        except OSError as err:
+            raise ToolError(
+                f"cannot create Vagrant's home {HOME} ({err.strerror}): run as root, or set "
+                "VAGRANT_HOME to a directory the QEMU user can traverse"
+            ) from None
+        env["VAGRANT_HOME"] = str(HOME)
+    return env
 
 
 def _failure(what: str, err: subprocess.CalledProcessError) -> ToolError:

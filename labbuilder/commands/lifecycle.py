@@ -79,7 +79,14 @@ def run_preflight(
         facts, needs, tools, others, own_existing=own_existing, force=force
     )
     installed = vagrantctl.boxes() if tools.vagrant_version else {}
-    return [*checks, boxfetch.check(lab.box, installed)]
+    home = vagrantctl.home()
+    closed = vagrantctl.closed_to_others(home)
+    kernel = lab.box.os_family == "debian"  # the test box boots its kernel from the box dir
+    return [
+        *checks,
+        preflight.check_vagrant_home(str(home), str(closed) if closed else None, kernel),
+        boxfetch.check(lab.box, installed),
+    ]
 
 
 def check(

@@ -117,6 +117,20 @@ def check_vagrant_libvirt(version: str | None) -> Check:
     return _tool("vagrant-libvirt", version, VAGRANT_LIBVIRT_MIN, why, VAGRANT_LIBVIRT_REMEDY)
 
 
+def check_vagrant_home(home: str, closed: str | None, boots_box_kernel: bool) -> Check:
+    """The box boots a kernel from its box directory under Vagrant's home: QEMU, running as
+    its own user, must be able to traverse every directory on the way."""
+    if not boots_box_kernel or closed is None:
+        return Check("vagrant home", "OK", home)
+    return Check(
+        "vagrant home",
+        "FAIL",
+        f"{home}: QEMU cannot traverse {closed}, so it cannot read the box's kernel",
+        "unset VAGRANT_HOME (labbuilder then uses /var/lib/labbuilder/vagrant.d), "
+        "or point it at a directory others can traverse",
+    )
+
+
 def check_virtualization(facts: HostFacts) -> Check:
     """Never FAIL: without KVM the lab still runs, emulated."""
     if virtualization(facts) == "kvm":

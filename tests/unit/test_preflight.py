@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
+import tempfile
 from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
 
 from labbuilder.adapters.hostfacts import HostFacts, gather
+from labbuilder.adapters.vagrant import closed_to_others
 from labbuilder.stages.preflight import (
     Check,
     Needs,
@@ -18,6 +21,7 @@ from labbuilder.stages.preflight import (
     check_nesting,
     check_subnets,
     check_vagrant,
+    check_vagrant_home,
     check_vagrant_libvirt,
     check_virtualization,
     failed,
@@ -340,3 +344,35 @@ def test_run_checks_fails_on_a_host_that_cannot_take_the_lab() -> None:
     assert failed(checks)
     forced = run_checks(facts, needs, TOOLS_OK, {}, force=True)
     assert [c.name for c in forced if c.status == "FAIL"] == ["disk"]
+
+
+@pytest.mark.parametrize(
+    ("closed", "boots_kernel", "status"),
+    [
+        (None, True, "OK"),
+        ("/root", False, "OK"),  # a box that boots from its own disk needs no traversal
+        ("/root", True, "FAIL"),
+    ],
+)
+def test_check_vagrant_home(closed: str | None, boots_kernel: bool, status: str) -> None:
+    check = check_vagrant_home("/root/.vagrant.d", closed, boots_kernel)
+    assert check.status == status
+    if status == "FAIL":
+        assert "QEMU cannot traverse /root" in check.value
+        assert "unset VAGRANT_HOME" in check.remedy
+
+
+def test_closed_to_others_names_the_first_closed_directory() -> None:
+    top = Path(tempfile.mkdtemp(dir="/tmp"))  # made 0700
+    try:
+        deep = top / "x" / "y"
+        deep.mkdir(parents=True)
+        assert closed_to_others(deep) == top
+        top.chmod(0o755)
+        (top / "x").chmod(0o700)
+        assert closed_to_others(deep) == top / "x"
+        (top / "x").chmod(0o711)
+        assert closed_to_others(deep) is None
+        assert closed_to_others(deep / "not-made-yet") is None
+    finally:
+        shutil.rmtree(top)
