@@ -21,6 +21,7 @@ from invoke.tasks import task
 from labbuilder.commands import lifecycle
 from labbuilder.commands import prepare as commands
 from labbuilder.errors import AnswerFileError, LabError
+from labbuilder.model import releases
 from labbuilder.model.settings import Settings, to_mapping
 from labbuilder.reporter import Reporter
 
@@ -33,7 +34,7 @@ LAB_FLAGS: dict[str, tuple[Any, str]] = {
         False,
         "refused with the reason: Packstack 26 keeps Cinder/Swift on the controller",
     ),
-    "release": (None, "RDO release: antelope, caracal, dalmatian or epoxy (default)"),
+    "release": (None, releases.help_text()),
     "box": (None, "Vagrant box: centos-stream-9 (default, pinned build), testbox, or a name"),
     "domain": (None, "DNS domain of the nodes (default <lab>.test)"),
     "external_subnet": (None, "eth0 network, NAT to the outside (default 10.1.1.0/24)"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -84,6 +85,7 @@ def run_preflight(
     kernel = lab.box.os_family == "debian"  # the test box boots its kernel from the box dir
     return [
         *checks,
+        preflight.check_release(lab.release, datetime.date.today()),
         preflight.check_vagrant_home(str(home), str(closed) if closed else None, kernel),
         boxfetch.check(lab.box, installed),
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from labbuilder.model import releases
 from labbuilder.model.lab import Lab, Role
 from labbuilder.render.engine import render
 
@@ -143,6 +144,7 @@ def render_answers(lab: Lab, sections: list[Section], packstack_version: str) ->
             "lab": lab.name,
             "release": lab.release,
             "packstack_version": packstack_version,
+            "release_packstack": releases.CATALOG[lab.release].packstack,
             "sections": [{"title": s.title, "items": s.items} for s in sections],
         },
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from labbuilder.model import releases
 from labbuilder.model.addressing import fmt_range
 from labbuilder.model.lab import Lab, Role
 
@@ -14,6 +15,7 @@ def lines(lab: Lab) -> list[str]:
         f"lab {lab.name} ({kind}): RDO {lab.release}, box {lab.box.name}, "
         f"Neutron {lab.neutron_backend.upper()}, libvirt driver {lab.driver}"
         + (", nested KVM on computes" if lab.nested else ""),
+        f"release {releases.CATALOG[lab.release].describe()}",
         f"services: {', '.join(sorted(lab.services))}",
         f"external {lab.external.name}: {lab.external.subnet} NAT, gateway {lab.external.host_ip}, "
         f"DHCP {fmt_range(lab.external.dhcp) if lab.external.dhcp else '-'}, "

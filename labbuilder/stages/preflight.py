@@ -5,6 +5,7 @@ Everything here is pure: the facts, tool versions and other libvirt networks com
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Literal
 from packaging.version import InvalidVersion, Version
 
 from labbuilder.adapters.hostfacts import HostFacts, kvm_vendor_module, nesting, virtualization
+from labbuilder.model import releases
 
 Status = Literal["OK", "WARN", "FAIL"]
 
@@ -129,6 +131,13 @@ def check_vagrant_home(home: str, closed: str | None, boots_box_kernel: bool) ->
         "unset VAGRANT_HOME (labbuilder then uses /var/lib/labbuilder/vagrant.d), "
         "or point it at a directory others can traverse",
     )
+
+
+def check_release(name: str, today: datetime.date) -> Check:
+    """WARN for a release no longer maintained upstream (RDO stops updating it)."""
+    status, said = releases.status_check(name, today)
+    remedy = "" if status == "OK" else "use --release epoxy unless you must reproduce this one"
+    return Check("release", "OK" if status == "OK" else "WARN", said, remedy)
 
 
 def check_virtualization(facts: HostFacts) -> Check:
