@@ -13,17 +13,29 @@ CENTOS_IMAGES = "https://cloud.centos.org/centos/9-stream/x86_64/images"
 CENTOS_BUILD = "20250326.0"
 CENTOS_FILE = "CentOS-Stream-Vagrant-9-{build}.x86_64.vagrant-libvirt.box"
 
+#: Where CentOS keeps every build after the mirror prunes it: the build system's archive.
+CENTOS_ARCHIVE = "https://kojihub.stream.centos.org/kojifiles/packages/CentOS-Stream-Vagrant/9"
+#: sha256 of the ``.vagrant-libvirt.box`` of each build labbuilder pins, so a build is checked
+#: against the project and not only against a CHECKSUM file the mirror may change or drop.
+#: Add a build's digest when pinning it (labbuilder prints it after a download verified
+#: against the mirror's CHECKSUM).
+CENTOS_SHA256: dict[str, str] = {}
+
 TEST_BOX_NAME = "labbuilder/testbox"
 
 
 def centos_stream9(build: str = CENTOS_BUILD) -> Box:
+    filename = CENTOS_FILE.format(build=build)
+    dated = build != "latest"
     return Box(
         name=f"labbuilder/centos-stream-9-{build}",
         os_family="el9",
-        url=f"{CENTOS_IMAGES}/{CENTOS_FILE.format(build=build)}",
+        url=f"{CENTOS_IMAGES}/{filename}",
         checksum_url=f"{CENTOS_IMAGES}/CHECKSUM",
         version=build,
         latest_url=f"{CENTOS_IMAGES}/{CENTOS_FILE.format(build='latest')}",
+        sha256=CENTOS_SHA256.get(build),
+        archive_url=f"{CENTOS_ARCHIVE}/{build}/images/{filename}" if dated else None,
     )
 
 

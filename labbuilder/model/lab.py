@@ -46,7 +46,9 @@ class Box:
     """A Vagrant box the lab's VMs boot from.
 
     ``url``/``checksum_url`` are set for a box labbuilder can fetch itself; ``os_family``
-    decides which provisioning scripts apply ("el9" runs Packstack for real).
+    decides which provisioning scripts apply ("el9" runs Packstack for real). ``sha256`` is
+    the digest the project keeps for a pinned build; ``archive_url`` where the build stays
+    once the mirror has pruned it.
     """
 
     name: str
@@ -55,6 +57,8 @@ class Box:
     checksum_url: str | None = None
     version: str | None = None
     latest_url: str | None = None
+    sha256: str | None = None
+    archive_url: str | None = None
 
 
 @dataclass(frozen=True)

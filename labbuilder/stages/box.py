@@ -1,22 +1,20 @@
-"""Getting the lab's box into Vagrant: the pinned CentOS Stream 9 build (downloaded once,
-checked against the CHECKSUM file published beside it) or the locally built test box."""
+"""Getting the lab's box into Vagrant: the pinned CentOS Stream 9 build (downloaded once from
+the mirror, or from the CentOS build archive once the mirror has pruned it, and checked against
+the sha256 the project keeps for it, else the CHECKSUM file published beside it) or the
+locally built test box."""
 
 from __future__ import annotations
 
-import hashlib
 import re
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from labbuilder import PROJECT_ROOT
-from labbuilder.adapters import shell
+from labbuilder.adapters import http, shell
 from labbuilder.adapters import vagrant as vagrantctl
 from labbuilder.errors import ToolError
 from labbuilder.model.lab import Box
 from labbuilder.stages.preflight import Check
 
-CHUNK = 1 << 20
 TEST_BOX_FILE = "labbuilder-testbox.box"
 
 
@@ -33,11 +31,7 @@ def parse_checksums(text: str) -> dict[str, str]:
 
 
 def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return http.sha256_of(path)
 
 
 def check(box: Box, installed: dict[str, str]) -> Check:
@@ -53,46 +47,47 @@ def check(box: Box, installed: dict[str, str]) -> Check:
     return Check("box", "OK", f"{box.name} will be downloaded from {box.url} and checksum-verified")
 
 
-def _get(url: str, timeout: float = 30) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - https URL of the box
-        data: bytes = resp.read()
-        return data
+def wanted_sha256(box: Box) -> tuple[str | None, str]:
+    """The digest the box file must have, and where it comes from.
 
-
-def fetch(box: Box, cache: Path) -> Path:
-    """Download ``box`` into ``cache`` (once) and verify it; the verified file's path."""
+    The project's own digest for a pinned build wins; otherwise the mirror's CHECKSUM file.
+    None when neither knows the build (pruned from the mirror and not kept here).
+    """
     assert box.url is not None and box.checksum_url is not None
+    if box.sha256:
+        return box.sha256, "the sha256 kept in labbuilder/model/boxes.py"
     filename = box.url.rsplit("/", 1)[1]
-    try:
-        sums = parse_checksums(_get(box.checksum_url).decode())
-    except (urllib.error.URLError, OSError) as err:
-        raise ToolError(
-            f"cannot fetch {box.checksum_url} ({err}): check the host's internet access"
-        ) from None
-    if filename not in sums:
-        raise ToolError(
-            f"build {box.version} is no longer published at {box.checksum_url}: pick a listed "
-            f"build (--box labbuilder/centos-stream-9-<build>) or the moving {box.latest_url}"
-        )
+    sums = parse_checksums(http.get_text(box.checksum_url))
+    return sums.get(filename), f"the published {box.checksum_url}"
+
+
+def fetch(box: Box, cache: Path, on_progress: http.Progress | None = None) -> tuple[Path, str]:
+    """Download ``box`` into ``cache`` (once) and verify it; the file and what it was checked
+    against.
+
+    The mirror first, then the CentOS build archive when the mirror has pruned the build.
+    """
+    assert box.url is not None
+    filename = box.url.rsplit("/", 1)[1]
     target = cache / filename
-    cache.mkdir(parents=True, exist_ok=True)
-    if not target.is_file() or sha256(target) != sums[filename]:
-        partial = target.with_suffix(".part")
-        try:
-            urllib.request.urlretrieve(box.url, partial)  # noqa: S310
-        except (urllib.error.URLError, OSError) as err:
-            partial.unlink(missing_ok=True)
-            raise ToolError(
-                f"download of {box.url} failed ({err}): retry, or add the box by hand"
-            ) from None
-        partial.replace(target)
-    actual = sha256(target)
-    if actual != sums[filename]:
-        target.unlink()
+    digest, source = wanted_sha256(box)
+    if digest is None:
         raise ToolError(
-            f"{filename}: sha256 {actual} does not match the published CHECKSUM: download again"
+            f"build {box.version} is no longer listed in {box.checksum_url} and labbuilder keeps "
+            f"no sha256 for it, so it cannot be verified: pick a build that is listed "
+            f"(--box labbuilder/centos-stream-9-<build>) or the moving {box.latest_url}"
         )
-    return target
+    if target.is_file() and sha256(target) == digest:
+        return target, source
+    urls = [box.url, *([box.archive_url] if box.archive_url else [])]
+    for url in urls:
+        try:
+            http.download(url, target, sha256=digest, on_progress=on_progress)
+            return target, source
+        except http.NotFound:
+            if url == urls[-1]:
+                raise
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def ensure(box: Box, cache: Path, expected_sha256: str | None = None) -> str:
@@ -105,8 +100,9 @@ def ensure(box: Box, cache: Path, expected_sha256: str | None = None) -> str:
         if installed:
             return f"box {box.name} present (built locally: no published checksum to compare)"
         raise ToolError(f"box {box.name} is not installed: run `invoke test-box` or add it by hand")
-    path = fetch(box, cache)
+    path, source = fetch(box, cache)
     digest = sha256(path)
+    keep = "" if box.sha256 else f"; keep {digest} for build {box.version} in model/boxes.py"
     if expected_sha256 is not None and digest != expected_sha256:
         raise ToolError(
             f"{path.name} has sha256 {digest}, the lock file asks for {expected_sha256}: "
@@ -114,7 +110,7 @@ def ensure(box: Box, cache: Path, expected_sha256: str | None = None) -> str:
         )
     if not installed:
         vagrantctl.box_add(box.name, str(path))
-        return f"box {box.name} downloaded, verified (sha256 {digest[:12]}...) and added"
+        return f"box {box.name} downloaded, verified against {source} and added{keep}"
     return f"box {box.name} present, file matches the lock (sha256 {digest[:12]}...)"
 
 

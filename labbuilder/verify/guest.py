@@ -7,13 +7,12 @@ into a cache once, so an offline classroom can point at a copy it already has.
 
 from __future__ import annotations
 
-import shutil
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from labbuilder.adapters import http
 from labbuilder.adapters.shell import run
 from labbuilder.errors import ConfigError, ToolError
 
@@ -95,16 +94,10 @@ def local_image(source: str, cache: Path) -> Path:
     target = cache / source.rstrip("/").rsplit("/", 1)[-1]
     if target.is_file():
         return target
-    cache.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(target.suffix + ".part")
     try:
-        with urllib.request.urlopen(source, timeout=60) as response, partial.open("wb") as out:  # noqa: S310
-            shutil.copyfileobj(response, out)
-    except OSError as err:
-        partial.unlink(missing_ok=True)
+        http.download(source, target)
+    except ToolError as err:
         raise ToolError(
-            f"cannot download {source} ({err}): put a cirros image on disk and set "
-            "LABBUILDER_E2E_IMAGE to its path"
+            f"{err.message}: put a cirros image on disk and set LABBUILDER_E2E_IMAGE to its path"
         ) from None
-    partial.replace(target)
     return target
