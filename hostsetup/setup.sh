@@ -3,7 +3,7 @@
 # vagrant-libvirt, debootstrap, Open vSwitch...), the libvirt daemons, and the project's
 # virtualenv (.venv) with every Python dependency. Run as root (or through sudo).
 #
-# Usage: hostsetup/setup.sh            (Debian 12 / Ubuntu 22.04+; other hosts: see README)
+# Usage: hostsetup/setup.sh            (Debian 12; other hosts: see README)
 # Environment: LABBUILDER_SKIP_APT=1 skips the package step (packages already present).
 set -euo pipefail
 
