@@ -31,6 +31,13 @@ def run(tmp_path, *args):
         (["render", "--storage-node", "--nodes", "3"], 2, "Packstack 26 installs Cinder and Swift"),
         (["render", "--set", "CONFIG_LBAAS_INSTALL=y"], 3, "removed from Packstack in 2019"),
         (["render", "--release", "zed"], 2, "unknown release"),
+        (
+            ["render", "--nodes", "3", "--set", "CONFIG_COMPUTE_HOSTS=10.1.1.10"],
+            3,
+            "CONFIG_COMPUTE_HOSTS=10.1.1.10 contradicts the lab (10.1.1.20,10.1.1.21): "
+            "change --nodes, not the answer file",
+        ),
+        (["render", "--set", "CONFIG_NOVA_LIBVIRT_VIRT_TYPE=xen"], 3, "only kvm or qemu"),
         (["up", "--until", "boot"], 7, "unknown stage"),
         (["deploy", "--lab", "never"], 7, "there is no lab never"),
         (["status", "--lab", "never"], 7, "has not been rendered"),
@@ -96,3 +103,19 @@ def test_render_writes_the_lab_and_says_where(tmp_path):
         "CONFIG_COMPUTE_HOSTS=10.1.1.20,10.1.1.21"
         in (tmp_path / "labs" / "cli" / "answers.txt").read_text()
     )
+
+
+def test_ignored_keys_are_counted_and_listed_on_request(tmp_path):
+    keys = ["--set", "CONFIG_KEYSTONE_LDAP_URL=ldap://x", "--set", "CONFIG_KEYSTONE_LDAP_USER_DN=x"]
+    out = run(tmp_path, "render", "--lab", "ig", *keys)
+    assert out.returncode == 0, out.stderr
+    warned = [line for line in out.stdout.splitlines() if line.startswith("warning: ")]
+    assert warned == [
+        "warning: 2 answer-file keys Packstack would ignore in this configuration "
+        "(KEYSTONE_LDAP 2): `invoke render --show-ignored` lists them"
+    ]
+    listed = run(tmp_path, "render", "--lab", "ig", *keys, "--show-ignored")
+    assert [line.split(":")[1].strip() for line in listed.stdout.splitlines()[:2]] == [
+        "CONFIG_KEYSTONE_LDAP_URL",
+        "CONFIG_KEYSTONE_LDAP_USER_DN",
+    ]
