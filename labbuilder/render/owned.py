@@ -91,10 +91,17 @@ class Finding:
     message: str
 
 
-def _same(ours: str, given: str) -> bool:
+def _same(ours: str, given: str, *, secret: bool) -> bool:
+    """Equal as Packstack reads them: yes/true = y, lists in any order; secrets exactly."""
+    if secret:
+        return ours == given
+
     def norm(value: str) -> list[str]:
-        items = [item.strip().lower() for item in value.split(",") if item.strip()]
-        return sorted(_BOOL.get(item, item) for item in items)
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        return sorted(
+            _BOOL.get(item.lower(), item.lower() if item.lower() in ("y", "n") else item)
+            for item in items
+        )
 
     return norm(ours) == norm(given)
 
@@ -104,9 +111,11 @@ def contradictions(sections: list[Section], user: Mapping[str, str]) -> list[Fin
     ours = {key: value for section in sections for key, value in section.items}
     out = []
     for key, given in user.items():
-        if key not in ours or _same(ours[key], given):
+        if key not in ours:
             continue
         owner = TABLE[key]
+        if _same(ours[key], given, secret=owner.secret):
+            continue
         shown_ours, shown_given = (MASK, MASK) if owner.secret else (ours[key], given)
         head = f"{key}={shown_given} contradicts the lab ({shown_ours or 'empty'})"
         if owner.flag:

@@ -109,6 +109,23 @@ def test_contradiction_through_render_writes_nothing(tmp_path, key, value, flag)
     assert not (tmp_path / "poc").exists()
 
 
+@pytest.mark.parametrize(
+    ("key", "given", "agrees"),
+    [
+        ("CONFIG_HEAT_INSTALL", "yes", True),
+        ("CONFIG_HEAT_INSTALL", "Y", True),
+        ("CONFIG_HEAT_INSTALL", "n", False),
+        ("CONFIG_DEFAULT_PASSWORD", PASSWORD, True),
+        ("CONFIG_DEFAULT_PASSWORD", PASSWORD.lower(), False),  # passwords compare exactly
+        ("CONFIG_NEUTRON_OVS_BRIDGE_IFACES", "BR-EX:ETH0", False),  # names are case-sensitive
+        ("CONFIG_NTP_SERVERS", " pool.ntp.org ", True),
+    ],
+)
+def test_what_counts_as_agreeing(key, given, agrees):
+    sections, implied = lab_sections("ovs-3")
+    assert (owned.contradictions([*sections, implied], {key: given}) == []) is agrees
+
+
 def test_compute_hosts_example_line():
     sections, implied = lab_sections("ovs-3")
     (finding,) = owned.contradictions([*sections, implied], {"CONFIG_COMPUTE_HOSTS": "10.1.1.10"})
