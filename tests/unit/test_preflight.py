@@ -376,3 +376,18 @@ def test_closed_to_others_names_the_first_closed_directory() -> None:
         assert closed_to_others(deep / "not-made-yet") is None
     finally:
         shutil.rmtree(top)
+
+
+def test_vagrant_runs_with_a_home_qemu_can_traverse_unless_one_is_set(monkeypatch, tmp_path):
+    from labbuilder.adapters import vagrant
+
+    monkeypatch.setattr(vagrant, "HOME", tmp_path / "lb" / "vagrant.d")
+    monkeypatch.delenv("VAGRANT_HOME", raising=False)
+    env = vagrant._env()
+    assert env["VAGRANT_HOME"] == str(tmp_path / "lb" / "vagrant.d")
+    assert (tmp_path / "lb" / "vagrant.d").stat().st_mode & 0o005 == 0o005
+    assert vagrant.home() == tmp_path / "lb" / "vagrant.d"
+    monkeypatch.setenv("VAGRANT_HOME", "/srv/vagrant")
+    assert vagrant._env()["VAGRANT_HOME"] == "/srv/vagrant" and vagrant.home() == Path(
+        "/srv/vagrant"
+    )
