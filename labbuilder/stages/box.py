@@ -6,6 +6,7 @@ locally built test box."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from labbuilder import PROJECT_ROOT
@@ -90,7 +91,32 @@ def fetch(box: Box, cache: Path, on_progress: http.Progress | None = None) -> tu
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
-def ensure(box: Box, cache: Path, expected_sha256: str | None = None) -> str:
+def progress(say: Callable[[str], None], step: int = 10) -> http.Progress:
+    """A download progress callback that says so every ``step`` percent (or every 100 MiB
+    when the server gives no length)."""
+    said = [-1]
+
+    def report(done: int, total: int | None) -> None:
+        mib = done >> 20
+        if total:
+            mark = done * 100 // total // step * step
+            text = f"box download {mark}% ({mib} of {total >> 20} MiB)"
+        else:
+            mark = mib // 100 * 100
+            text = f"box download {mib} MiB"
+        if mark > said[0]:
+            said[0] = mark
+            say(text)
+
+    return report
+
+
+def ensure(
+    box: Box,
+    cache: Path,
+    expected_sha256: str | None = None,
+    on_progress: http.Progress | None = None,
+) -> str:
     """Make sure Vagrant has ``box``; with ``expected_sha256`` (from a lock file) the box file
     must be that exact build. Returns what was done."""
     installed = box.name in vagrantctl.boxes()
@@ -100,7 +126,7 @@ def ensure(box: Box, cache: Path, expected_sha256: str | None = None) -> str:
         if installed:
             return f"box {box.name} present (built locally: no published checksum to compare)"
         raise ToolError(f"box {box.name} is not installed: run `invoke test-box` or add it by hand")
-    path, source = fetch(box, cache)
+    path, source = fetch(box, cache, on_progress)
     digest = sha256(path)
     keep = "" if box.sha256 else f"; keep {digest} for build {box.version} in model/boxes.py"
     if expected_sha256 is not None and digest != expected_sha256:

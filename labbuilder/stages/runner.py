@@ -38,7 +38,8 @@ class Run:
             self.reporter.ok(message)
 
     def box(self) -> None:
-        self.reporter.say(boxfetch.ensure(self.lab.box, self.box_cache, self.box_sha256))
+        said = boxfetch.progress(self.reporter.say)
+        self.reporter.say(boxfetch.ensure(self.lab.box, self.box_cache, self.box_sha256, said))
 
     def vms(self) -> None:
         self.box()

@@ -155,3 +155,14 @@ def test_the_pinned_build_points_at_the_centos_archive():
         "20250326.0/images/CentOS-Stream-Vagrant-9-20250326.0.x86_64.vagrant-libvirt.box"
     )
     assert boxes.centos_stream9("latest").archive_url is None
+
+
+def test_progress_is_said_every_ten_percent():
+    said: list[str] = []
+    report = boxfetch.progress(said.append)
+    total = 100 << 20
+    for done in range(0, total + 1, 1 << 20):
+        report(done, total)
+    assert said[0] == "box download 0% (0 of 100 MiB)"
+    assert said[-1] == "box download 100% (100 of 100 MiB)"
+    assert len(said) == 11
