@@ -20,6 +20,11 @@ class Result:
     stdout: str
     stderr: str
 
+    @property
+    def output(self) -> str:
+        """stdout then stderr (once, when they were streamed merged)."""
+        return self.stdout if self.stdout == self.stderr else self.stdout + self.stderr
+
 
 #: A Ruby backtrace frame (``\tfrom /path/x.rb:12:in `m'``) or a Python traceback line.
 _FRAME = re.compile(r"^\s*(from \S+:\d+:in |File \"[^\"]+\", line \d+|Traceback \(most recent)")
@@ -53,13 +58,20 @@ def cause_line(text: str) -> str:
     return chosen if len(chosen) <= SHOWN_CAUSE else chosen[: SHOWN_CAUSE - 3] + "..."
 
 
-def failure(what: str, rc: int, output: str) -> ToolError:
-    """The error for a failed outside command: its cause line, and the whole output kept in a
-    log file (mode 0600: the output may hold passwords) whose path the message gives."""
-    fd, path = tempfile.mkstemp(prefix=f"labbuilder-{what.split()[0]}-", suffix=".log")
+def failure(what: str, rc: int, output: str, tool: str = "") -> ToolError:
+    """The error for a failed outside command: its cause line, and, when the output says more
+    than that line, the whole output kept in a log file (mode 0600: it may hold passwords)
+    whose path the message gives. ``tool`` names the log file (default: ``what``'s first word).
+    """
+    cause = cause_line(output)
+    message = f"{what} failed (exit {rc}): {cause}"
+    if len([line for line in output.splitlines() if line.strip()]) <= 1:
+        return ToolError(message)
+    name = re.sub(r"[^A-Za-z0-9_.-]", "", tool or what.split()[0]) or "tool"
+    fd, path = tempfile.mkstemp(prefix=f"labbuilder-{name}-", suffix=".log")
     with os.fdopen(fd, "w", encoding="utf-8") as log:
         log.write(output)
-    return ToolError(f"{what} failed (exit {rc}): {cause_line(output)} (full output: {path})")
+    return ToolError(f"{message} (full output: {path})")
 
 
 def run(
@@ -95,8 +107,7 @@ def run(
     except subprocess.TimeoutExpired:
         raise ToolError(f"{name} did not finish within {timeout:.0f} s: {' '.join(argv)}") from None
     if check and result.rc != 0:
-        output = result.stdout if result.stdout == result.stderr else result.stdout + result.stderr
-        raise failure(name, result.rc, output)
+        raise failure(name, result.rc, result.output)
     return result
 
 

@@ -66,8 +66,7 @@ class Remote:
                 break
             time.sleep(CONNECT_DELAY * (attempt + 1))  # sshd reloading, or the NIC moving
         if check and result.rc != 0:
-            last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise ToolError(f"on {node}: `{command[:60]}` failed (exit {result.rc}): {last[0]}")
+            raise shell.failure(f"on {node}: `{command[:60]}`", result.rc, result.output, "ssh")
         return result
 
     def script(

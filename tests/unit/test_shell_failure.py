@@ -73,3 +73,13 @@ def test_a_streamed_command_keeps_its_merged_output_once():
         assert log.read_text().splitlines() == ["a", "b: not found"] == lines
     finally:
         log.unlink()
+
+
+def test_a_one_line_output_needs_no_log_file(tmp_path):
+    with pytest.raises(ToolError) as info:
+        shell.run(
+            ["sh", "-c", "echo 'ssh: connect to host x port 22: Connection refused' >&2; exit 255"]
+        )
+    assert info.value.message == (
+        "sh failed (exit 255): ssh: connect to host x port 22: Connection refused"
+    )
