@@ -31,6 +31,8 @@ def test_preflight_says_where_the_release_stands(name, today, status, said):
     assert said in check.value
     assert "as of 2026-08-21" in check.value
     assert bool(check.remedy) == (status == "WARN")
+    if status == "WARN":
+        assert ("--release epoxy" in check.remedy) == (name != "epoxy")
 
 
 def test_help_names_maintained_and_end_of_life_releases():
