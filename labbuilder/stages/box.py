@@ -45,7 +45,14 @@ def check(box: Box, installed: dict[str, str]) -> Check:
             else (f"add it first: vagrant box add --name {box.name} <url or file>")
         )
         return Check("box", "FAIL", f"{box.name} is not installed", remedy)
-    return Check("box", "OK", f"{box.name} will be downloaded from {box.url} and checksum-verified")
+    against = (
+        "the sha256 kept in the project"
+        if box.sha256
+        else "the published CHECKSUM (the project keeps no sha256 for this build)"
+    )
+    return Check(
+        "box", "OK", f"{box.name} will be downloaded from {box.url}, checked against {against}"
+    )
 
 
 def wanted_sha256(box: Box) -> tuple[str | None, str]:
