@@ -167,6 +167,8 @@ def rejected(answers: Mapping[str, str]) -> list[Finding]:
         if key not in REJECTED:
             continue
         check, who = REJECTED[key]
+        if value.strip().startswith("%{::"):
+            continue  # a Puppet fact, resolved on the host (Packstack's own default)
         problem = check(value.strip())
         if problem:
             out.append(Finding(key, f"{key}={value} {problem}: {who} - fix the value"))

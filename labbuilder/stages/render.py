@@ -25,6 +25,8 @@ from labbuilder.model.settings import Settings, to_mapping
 from labbuilder.render import answers, inventory, owned, vagrantfile
 
 SHOWN_GROUPS = 5
+WHOLE_FILE = 10
+"""From this many contradictions on, the fragment is most likely a whole generated answer file."""
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,14 @@ def check_answers(
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         noun = "error" if len(errors) == 1 else "errors"
+        summary = f"answers: {len(errors)} {noun}: {errors[0]}{more}"
+        if len(refused) >= WHOLE_FILE:
+            summary = (
+                f"answers: {len(refused)} keys contradict the lab, as a whole Packstack answer "
+                "file would: keep in the fragment only the keys you mean to change (listed above)"
+            )
         raise AnswerFileError(
-            f"answers: {len(errors)} {noun}: {errors[0]}{more}",
+            summary,
             problems=[f"error: {e}" for e in errors] + [f"warning: {w}" for w in warnings],
         )
     return merged, tuple(warnings), tuple(p.message for p in ignored)
