@@ -61,9 +61,8 @@ LONG_LAB = "\u00fc" * 200  # 400 bytes: too long for one path component
 @pytest.mark.parametrize(
     ("command", "name"),
     [
-        *[(c, LONG_LAB) for c in ("plan", "render", "up", "status", "down", "deploy", "verify")],
-        *[("plan", n) for n in ("../x", "Bad Name", "x" * 21, "lab\n", "caf\u00e9", "x-", "a/b")],
-        ("status", "../x"),
+        *[(c, LONG_LAB) for c in ("plan", "up", "status", "down", "deploy")],
+        ("plan", "../x"),
         ("down", "../x"),
     ],
 )
@@ -81,10 +80,7 @@ def test_bad_lab_name_is_refused_before_any_path(tmp_path, command, name):
     ("args", "message"),
     [
         (["render", "--box", "a/../b"], "box name 'a/../b' is not usable"),
-        (["render", "--box", "b" * 200], "(200 characters)"),
-        (["render", "--box", "b\u00f6x"], "box name"),
         (["ssh", "../controller", "--lab", "x"], "node name '../controller' is not usable"),
-        (["ssh", "c" * 300, "--lab", "x"], "(300 characters)"),
     ],
 )
 def test_bad_box_and_node_names(tmp_path, args, message):
