@@ -9,7 +9,9 @@ inventory, so a change in the plan or the template that Packstack reads differen
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +154,32 @@ def test_dry_run_leaves_nothing_under_var_tmp(tmp_path):
     assert sorted(p.name for p in (keep / "manifests").iterdir()) == [
         f"10.1.1.10_{kind}.pp" for kind in sorted(run.manifests["10.1.1.10"])
     ]
+
+
+def puppet_validate(manifests: list[Path]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["puppet", "parser", "validate", *map(str, manifests)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HOME": str(manifests[0].parent)},
+    )
+
+
+@pytest.mark.skipif(
+    shutil.which("puppet") is None and not os.environ.get("CI"),
+    reason="Debian's puppet is not installed (hostsetup/setup.sh installs it)",
+)
+@pytest.mark.parametrize("case", ["five-node-network", "three-node-ovn-testbox"])
+def test_puppet_parses_the_manifests_packstack_writes(tmp_path, case):
+    settings, kvm, nested = CASES[case]
+    files = prepared(tmp_path, settings, kvm, nested).files
+    keep = tmp_path / "kept"
+    dryrun.run(files["answers.txt"][0], json.loads(files["inventory.json"][0]), keep=keep)
+    manifests = sorted((keep / "manifests").glob("*.pp"))
+    assert len(manifests) >= 4
+    out = puppet_validate(manifests)
+    assert out.returncode == 0, out.stdout + out.stderr
+    broken = tmp_path / "broken.pp"
+    broken.write_text(manifests[0].read_text() + "\nclass {\n")
+    assert puppet_validate([broken]).returncode != 0
