@@ -1,7 +1,8 @@
 """Packstack's own answer-file schema, and a check of answers against it.
 
-The only module that imports ``packstack``. The schema comes from the installed plugins
-(``run_setup.loadPlugins()`` + ``initPluginsConfig()``), loaded once per process. Loading
+With ``recorder`` (its dry run), the only module that imports ``packstack``. The schema comes
+from the installed plugins (``run_setup.loadPlugins()`` + ``initPluginsConfig()``), loaded
+once per process. Loading
 Packstack has side effects that are undone or avoided here: importing ``basedefs`` makes a log
 directory under /var/tmp/packstack and re-points its ``latest`` link, and several plugins ask
 the network for the local IP address (which fails on a host without a default route).
