@@ -1,7 +1,8 @@
 """A lab's runtime state (``labs/<lab>/state.json``): which stages finished, and when.
 
 Stages run in ``STAGES`` order; ``invoke up`` skips the ones already done, so re-running it
-converges instead of starting over.
+converges instead of starting over. This module is the only reader and writer of the file
+(``load``/``save``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from labbuilder.errors import StateError
+from labbuilder.labdir import LabDir, write_atomic
 
 STAGES = ("networks", "vms", "provision", "deploy")
 
@@ -75,3 +77,19 @@ def loads(text: str, source: str) -> LabState:
         raise StateError(
             f"{source} is damaged: run `invoke down` for this lab, then `invoke up`"
         ) from None
+
+
+def load(labdir: LabDir) -> LabState:
+    """The lab's recorded state; an empty one when nothing was recorded yet."""
+    if not labdir.state.is_file():
+        return LabState()
+    return loads(labdir.state.read_text(encoding="utf-8"), str(labdir.state))
+
+
+def save(labdir: LabDir, state: LabState) -> None:
+    write_atomic(labdir.state, dumps(state))
+
+
+def remove(labdir: LabDir) -> None:
+    """Forget the lab's state (``invoke down``): the next ``up`` starts from the beginning."""
+    labdir.state.unlink(missing_ok=True)

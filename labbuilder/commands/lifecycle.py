@@ -124,7 +124,7 @@ def up(config: Mapping[str, Any], flags: Flags, options: Options, reporter: Repo
     until = state.check_stage(options.until)
     rendered, labdir = prepare(config, flags)
     lab = rendered.lab
-    st = pipeline.load(labdir)
+    st = state.load(labdir)
     if st.done("vms") and labdir.inventory.is_file():
         changes = layout_changes(json.loads(labdir.inventory.read_text()), lab)
         if changes:
@@ -177,7 +177,7 @@ def status(config: Mapping[str, Any], lab: str | None) -> list[str]:
             f"lab {labdir.name} has not been rendered: run `invoke render --lab {labdir.name}`"
         )
     inv = json.loads(labdir.inventory.read_text())
-    st = pipeline.load(labdir)
+    st = state.load(labdir)
     states: dict[str, str] = {}
     if (labdir.root / ".vagrant").is_dir():
         states = {m.name: m.state for m in vagrantctl.Vagrant(labdir.root).status()}
@@ -227,7 +227,7 @@ def list_labs(config: Mapping[str, Any]) -> list[str]:
         labdir = LabDir.of(root, name)
         mine = sorted(d for d in domains if d.startswith(prefix_for(name)))
         running = sum(1 for d in mine if domains[d])
-        reached = pipeline.load(labdir).reached if labdir.root.is_dir() else "no lab directory"
+        reached = state.load(labdir).reached if labdir.root.is_dir() else "no lab directory"
         out.append(
             f"{name:<20} stage {reached:<10} VMs {running}/{len(mine)} running  {labdir.root}"
         )
@@ -266,7 +266,7 @@ def verify_lab(
         raise StateError(
             f"lab {labdir.name} has not been built: run `invoke up --lab {labdir.name}`"
         )
-    st = pipeline.load(labdir)
+    st = state.load(labdir)
     junit_path = Path(junit) if junit else labdir.root / "verify" / "junit.xml"
     report_path = Path(report) if report else labdir.root / "verify" / "report.md"
     verify.run(
@@ -293,7 +293,7 @@ def redeploy(
         )
     rendered, labdir = prepare(config, Flags(lab=lab_name))
     lab = rendered.lab
-    st = pipeline.load(labdir)
+    st = state.load(labdir)
     if not st.done("provision"):
         raise StateError(
             f"lab {lab.name} is not provisioned (stage: {st.reached}): "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 
+from labbuilder import state
 from labbuilder.adapters.libvirt import Virt
 from labbuilder.adapters.vagrant import Vagrant
 from labbuilder.errors import ToolError
@@ -14,7 +15,7 @@ from labbuilder.model.planner import network_names, prefix_for
 from labbuilder.reporter import Reporter
 from labbuilder.stages.vms import POOL
 
-RUNTIME = ("state.json", "ssh-config")
+RUNTIME = ("ssh-config",)
 
 
 def down(
@@ -36,6 +37,7 @@ def down(
             removed.append(f"network {name}")
     with contextlib.suppress(FileNotFoundError):
         shutil.rmtree(labdir.root / ".vagrant")
+    state.remove(labdir)
     for name in RUNTIME:
         (labdir.root / name).unlink(missing_ok=True)
     if purge and labdir.root.is_dir():

@@ -15,7 +15,7 @@ from pathlib import Path
 from labbuilder import state
 from labbuilder.adapters.libvirt import Virt
 from labbuilder.adapters.ssh import Remote
-from labbuilder.labdir import LabDir, write_atomic
+from labbuilder.labdir import LabDir
 from labbuilder.model.lab import Lab
 from labbuilder.reporter import Reporter
 from labbuilder.stages import box as boxfetch
@@ -64,16 +64,6 @@ class Run:
         return steps[name]
 
 
-def load(labdir: LabDir) -> state.LabState:
-    if not labdir.state.is_file():
-        return state.LabState()
-    return state.loads(labdir.state.read_text(encoding="utf-8"), str(labdir.state))
-
-
-def save(labdir: LabDir, st: state.LabState) -> None:
-    write_atomic(labdir.state, state.dumps(st))
-
-
 def reconcile(run: Run, st: state.LabState) -> state.LabState:
     lab, reporter = run.lab, run.reporter
     if st.done("vms") and tuple(n.name for n in lab.nodes) != st.nodes:
@@ -100,7 +90,7 @@ def run_stage(run: Run, st: state.LabState, name: str) -> state.LabState:
     st = st.finish(name, time.monotonic() - start)
     if name == "vms":
         st = replace(st, nodes=tuple(n.name for n in run.lab.nodes))
-    save(run.labdir, st)
+    state.save(run.labdir, st)
     run.reporter.ok(f"stage {name} done in {st.stages[name].seconds:.0f} s")
     return st
 
