@@ -18,12 +18,10 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from labbuilder.commands import lifecycle
-from labbuilder.commands import prepare as commands
+from labbuilder import commands
 from labbuilder.errors import AnswerFileError, LabError
 from labbuilder.model import releases
 from labbuilder.model.settings import Settings, to_mapping
-from labbuilder.reporter import Reporter
 
 LAB_FLAGS: dict[str, tuple[Any, str]] = {
     "lab": (None, "lab name (default poc); labs live in labs/<lab>/"),
@@ -70,12 +68,12 @@ def exit_for(err: LabError) -> Exit:
     return Exit(f"error: {err.message}", code=err.exit_code)
 
 
-def _flags(kwargs: dict[str, Any]) -> commands.Flags:
+def _flags(kwargs: dict[str, Any]) -> commands.context.Flags:
     values = {name.rstrip("_"): kwargs.pop(name) for name in LAB_FLAGS}
     values["from_lock"] = values.pop("from")
     for name in ITERABLE:
         values[name] = tuple(values[name] or ())
-    return commands.Flags(**values)
+    return commands.context.Flags(**values)
 
 
 def lab_task(**extra: tuple[Any, str]) -> Callable[[Callable[..., Any]], Any]:
@@ -131,24 +129,24 @@ LAB = {"lab": "lab name (default poc)"}
 
 
 @lab_task()
-def plan(c: Context, flags: commands.Flags) -> None:
+def plan(c: Context, flags: commands.context.Flags) -> None:
     """Print the lab that would be built: nodes, roles, addresses, sizes, host totals."""
-    echo(commands.plan(cfg(c), flags))
+    echo(commands.plan.plan(cfg(c), flags))
 
 
 SHOW_IGNORED = (False, "list every answer-file key Packstack would ignore (else a count)")
 
 
 @lab_task(show_ignored=SHOW_IGNORED)
-def render(c: Context, flags: commands.Flags, show_ignored: bool) -> None:
+def render(c: Context, flags: commands.context.Flags, show_ignored: bool) -> None:
     """Write labs/<lab>/: Vagrantfile, answers.txt (validated), lab.yaml, secrets.yaml."""
-    echo(commands.render(cfg(c), flags, show_ignored=show_ignored))
+    echo(commands.render.render(cfg(c), flags, show_ignored=show_ignored))
 
 
 @lab_task(force=(False, "only warn where the host lacks memory (overcommit)"))
-def preflight(c: Context, flags: commands.Flags, force: bool) -> None:
+def preflight(c: Context, flags: commands.context.Flags, force: bool) -> None:
     """Check the host can run the lab: tools, KVM, nesting, memory, disk, subnets, box."""
-    lines, failed = lifecycle.check(cfg(c), flags, force=force)
+    lines, failed = commands.preflight.check(cfg(c), flags, force=force)
     echo(lines)
     if failed:
         raise Exit("error: preflight failed: fix the FAIL lines above", code=5)
@@ -159,31 +157,33 @@ def preflight(c: Context, flags: commands.Flags, force: bool) -> None:
     force=(False, "start even where preflight only fails on memory (overcommit)"),
     show_ignored=SHOW_IGNORED,
 )
-def up(c: Context, flags: commands.Flags, until: str, force: bool, show_ignored: bool) -> None:
+def up(
+    c: Context, flags: commands.context.Flags, until: str, force: bool, show_ignored: bool
+) -> None:
     """Build the lab, resuming where it stopped: preflight, networks, vms, provision, deploy."""
-    options = lifecycle.Options(until=until, force=force, show_ignored=show_ignored)
-    echo(lifecycle.up(cfg(c), flags, options, Reporter()))
+    options = commands.up.Options(until=until, force=force, show_ignored=show_ignored)
+    echo(commands.up.up(cfg(c), flags, options))
 
 
 @task(help={**LAB, "purge": "also delete labs/<lab>/ (settings, answers, secrets, logs)"})
 @plain_task
 def down(c: Context, lab: str | None = None, purge: bool = False) -> None:
     """Destroy the lab's VMs, disks, networks and runtime state (works on half-built labs)."""
-    echo(lifecycle.down(cfg(c), lab, Reporter(), purge=purge))
+    echo(commands.down.down(cfg(c), lab, purge=purge))
 
 
 @task(help=LAB)
 @plain_task
 def status(c: Context, lab: str | None = None) -> None:
     """Show the lab's nodes, their state and addresses, and the stage reached."""
-    echo(lifecycle.status(cfg(c), lab))
+    echo(commands.status.status(cfg(c), lab))
 
 
 @task(name="list")
 @plain_task
 def list_(c: Context) -> None:
     """List every lab on this host with its stage and running VMs."""
-    echo(lifecycle.list_labs(cfg(c)))
+    echo(commands.status.list_labs(cfg(c)))
 
 
 @task(
@@ -196,7 +196,7 @@ def list_(c: Context) -> None:
 @plain_task
 def ssh(c: Context, node: str, lab: str | None = None, command: str = "") -> None:
     """Open a shell (or run a command) on a node of the lab."""
-    argv = lifecycle.ssh_argv(cfg(c), lab, node, command)
+    argv = commands.ssh.argv(cfg(c), lab, node, command)
     c.run(" ".join(shlex.quote(a) for a in argv), pty=not command)
 
 
@@ -204,14 +204,14 @@ def ssh(c: Context, node: str, lab: str | None = None, command: str = "") -> Non
 @plain_task
 def ssh_config(c: Context, lab: str | None = None) -> None:
     """Print the lab's OpenSSH config (what testinfra and ssh -F use)."""
-    print(lifecycle.ssh_config_path(cfg(c), lab).read_text(), end="")
+    print(commands.ssh.config_path(cfg(c), lab).read_text(), end="")
 
 
 @task(help={**LAB, "force": "run Packstack again on a lab that is already deployed"})
 @plain_task
 def deploy(c: Context, lab: str | None = None, force: bool = False) -> None:
     """Run Packstack on the provisioned lab (resumes after a failure; logs in labs/<lab>/logs)."""
-    echo(lifecycle.redeploy(cfg(c), lab, Reporter(), force=force))
+    echo(commands.deploy.deploy(cfg(c), lab, force=force))
 
 
 @task(
@@ -231,14 +231,14 @@ def verify(
     report: str | None = None,
 ) -> None:
     """Check the lab with testinfra: nodes, services, endpoints, OVS, an instance end to end."""
-    echo(lifecycle.verify_lab(cfg(c), lab, only=only, junit=junit, report=report, on_line=print))
+    echo(commands.verify.verify(cfg(c), lab, only=only, junit=junit, report=report, on_line=print))
 
 
 @task(name="test-box")
 @plain_task
 def test_box(c: Context) -> None:
     """Build the small Debian test box (no download; reused while unchanged) and add it."""
-    echo(lifecycle.test_box(cfg(c)))
+    echo(commands.testbox.test_box(cfg(c)))
 
 
 @task(help={"fast": "skip the tests that bring up VMs", "k": "only tests matching this expression"})

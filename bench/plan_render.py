@@ -28,7 +28,7 @@ def in_process(runs: int, tmp: Path) -> list[float]:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        rendered = render.prepare(settings, LabDir(tmp / "bench"), kvm=True, nested=True, base=tmp)
+        rendered = render.render(settings, LabDir(tmp / "bench"), kvm=True, nested=True, base=tmp)
         render.write(rendered, LabDir(tmp / "bench"))
         times.append(time.perf_counter() - start)
     return times

@@ -112,7 +112,8 @@ def check_answers(
     return merged, tuple(warnings), tuple(p.message for p in ignored)
 
 
-def prepare(settings: Settings, labdir: LabDir, *, kvm: bool, nested: bool, base: Path) -> Rendered:
+def render(settings: Settings, labdir: LabDir, *, kvm: bool, nested: bool, base: Path) -> Rendered:
+    """Plan the lab and render its files in memory, validated; ``write`` puts them on disk."""
     lab = plan(settings, kvm=kvm, nested=nested)
     stored = (
         secrets.parse(labdir.secrets.read_text(encoding="utf-8"), str(labdir.secrets))

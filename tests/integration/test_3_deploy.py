@@ -25,7 +25,7 @@ from rich.console import Console
 
 from labbuilder.adapters.packstack.run import FILES, start_script
 from labbuilder.adapters.ssh import Remote
-from labbuilder.commands.prepare import Flags, host_virt, settings_for
+from labbuilder.commands.context import Flags, host_virt, settings_for
 from labbuilder.errors import DeployError
 from labbuilder.labdir import LabDir
 from labbuilder.model import lockfile
@@ -61,7 +61,7 @@ def target(lab) -> Deployed:
     config = {"labs_dir": lab["env"]["INVOKE_LABS_DIR"]}
     settings, labdir = settings_for(config, Flags(lab=LAB))
     kvm, nested = host_virt()
-    rendered = render_stage.prepare(settings, labdir, kvm=kvm, nested=nested, base=ROOT)
+    rendered = render_stage.render(settings, labdir, kvm=kvm, nested=nested, base=ROOT)
     remote = Remote(labdir.ssh_config)
     remote.put_file("controller", FAKE.read_text(), "/usr/local/bin/packstack", mode="0755")
     return Deployed(rendered.lab, labdir, remote)

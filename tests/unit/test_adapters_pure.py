@@ -11,7 +11,7 @@ import pytest
 from labbuilder import state
 from labbuilder.adapters import libvirt as virt
 from labbuilder.adapters import vagrant as vagrantctl
-from labbuilder.commands.lifecycle import layout_changes
+from labbuilder.commands.up import layout_changes
 from labbuilder.errors import StateError
 from labbuilder.model.planner import plan
 from labbuilder.model.settings import resolve

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from labbuilder.commands import prepare as commands
+from labbuilder.commands import context, plan, render
 from labbuilder.errors import ConfigError
 
 
@@ -16,9 +16,9 @@ def config(tmp_path, **lab):
 def test_flags_over_lab_file_over_defaults(tmp_path):
     lab_file = tmp_path / "class.yaml"
     lab_file.write_text("lab: class1\nnodes: 2\nrelease: caracal\n")
-    settings, labdir = commands.settings_for(
+    settings, labdir = context.settings_for(
         config(tmp_path, nodes=1, release="epoxy", ntp_servers=["a.example"]),
-        commands.Flags(lab_file=str(lab_file), nodes=3),
+        context.Flags(lab_file=str(lab_file), nodes=3),
     )
     assert (settings.lab, settings.nodes, settings.release) == ("class1", 3, "caracal")
     assert settings.ntp_servers == ("a.example",)
@@ -27,10 +27,8 @@ def test_flags_over_lab_file_over_defaults(tmp_path):
 
 def test_saved_lab_yaml_is_the_file_layer_of_an_existing_lab(tmp_path):
     cfg = config(tmp_path)
-    commands.render(
-        cfg, commands.Flags(lab="keep", nodes=2, release="dalmatian", password="P@ssw0rd")
-    )
-    settings, _ = commands.settings_for(cfg, commands.Flags(lab="keep"))
+    render.render(cfg, context.Flags(lab="keep", nodes=2, release="dalmatian", password="P@ssw0rd"))
+    settings, _ = context.settings_for(cfg, context.Flags(lab="keep"))
     assert (settings.nodes, settings.release) == (2, "dalmatian")
     assert settings.password == ""  # never saved in lab.yaml
 
@@ -44,8 +42,8 @@ def test_lock_pins_release_and_box_and_uses_the_lab_file_beside_it(tmp_path):
         "box_version: '20230704.1'\nbox_sha256: null\npackstack_version: packstack 22.0.0\n"
         "kernel: 5.14.0-284.el9.x86_64\ncreated: '2024-01-02T03:04:05+00:00'\n"
     )
-    settings, labdir = commands.settings_for(
-        config(tmp_path, release="epoxy"), commands.Flags(from_lock=str(built / "lab.lock"))
+    settings, labdir = context.settings_for(
+        config(tmp_path, release="epoxy"), context.Flags(from_lock=str(built / "lab.lock"))
     )
     assert (settings.lab, settings.nodes, settings.release) == ("repro", 3, "antelope")
     assert settings.box == "labbuilder/centos-stream-9-20230704.1"
@@ -64,34 +62,30 @@ def test_bad_lab_file(tmp_path, content, message):
     lab_file = tmp_path / "lab.yaml"
     lab_file.write_text(content)
     with pytest.raises(ConfigError, match=message):
-        commands.settings_for(config(tmp_path), commands.Flags(lab_file=str(lab_file)))
+        context.settings_for(config(tmp_path), context.Flags(lab_file=str(lab_file)))
 
 
 def test_missing_lab_file_and_lock(tmp_path):
     with pytest.raises(ConfigError, match="cannot read lab file"):
-        commands.settings_for(
-            config(tmp_path), commands.Flags(lab_file=str(tmp_path / "nope.yaml"))
-        )
+        context.settings_for(config(tmp_path), context.Flags(lab_file=str(tmp_path / "nope.yaml")))
     with pytest.raises(ConfigError, match="cannot read lock file"):
-        commands.settings_for(
-            config(tmp_path), commands.Flags(from_lock=str(tmp_path / "nope.lock"))
-        )
+        context.settings_for(config(tmp_path), context.Flags(from_lock=str(tmp_path / "nope.lock")))
 
 
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (commands.Flags(memory=("compute",)), "expected NAME=VALUE"),
-        (commands.Flags(set=("CONFIG_X",)), "expected CONFIG_KEY=VALUE"),
+        (context.Flags(memory=("compute",)), "expected NAME=VALUE"),
+        (context.Flags(set=("CONFIG_X",)), "expected CONFIG_KEY=VALUE"),
     ],
 )
 def test_bad_repeatable_flags(tmp_path, flags, message):
     with pytest.raises(ConfigError, match=message):
-        commands.settings_for(config(tmp_path), flags)
+        context.settings_for(config(tmp_path), flags)
 
 
 def test_plan_prints_every_node_and_totals(tmp_path):
-    lines = commands.plan(config(tmp_path), commands.Flags(nodes=3))
+    lines = plan.plan(config(tmp_path), context.Flags(nodes=3))
     text = "\n".join(lines)
     assert "controller  controller,network,storage  10.1.1.10" in text
     assert "compute2    compute" in text and "10.1.1.21" in text
@@ -101,5 +95,5 @@ def test_plan_prints_every_node_and_totals(tmp_path):
 
 def test_render_bad_input_writes_nothing(tmp_path):
     with pytest.raises(ConfigError):
-        commands.render(config(tmp_path), commands.Flags(nodes=0))
+        render.render(config(tmp_path), context.Flags(nodes=0))
     assert not (tmp_path / "labs").exists()

@@ -102,7 +102,7 @@ def test_a_key_that_contradicts_the_lab_is_one_line_naming_both_values(lab, key,
 def test_contradiction_through_render_writes_nothing(tmp_path, key, value, flag):
     settings = resolve(("test", {"nodes": 3, "password": PASSWORD, "answers": {key: value}}))
     with pytest.raises(AnswerFileError) as info:
-        stage.prepare(settings, LabDir(tmp_path / "poc"), kvm=False, nested=False, base=tmp_path)
+        stage.render(settings, LabDir(tmp_path / "poc"), kvm=False, nested=False, base=tmp_path)
     assert info.value.exit_code == 3
     assert f"{key}={value} contradicts the lab" in info.value.message
     assert flag in info.value.message
@@ -165,7 +165,7 @@ def test_unknown_virt_type_is_reported_once_as_refused_by_nova(tmp_path):
         ("test", {"password": PASSWORD, "answers": {"CONFIG_NOVA_LIBVIRT_VIRT_TYPE": "xen"}})
     )
     with pytest.raises(AnswerFileError) as info:
-        stage.prepare(settings, LabDir(tmp_path / "poc"), kvm=False, nested=False, base=tmp_path)
+        stage.render(settings, LabDir(tmp_path / "poc"), kvm=False, nested=False, base=tmp_path)
     assert "runs only kvm or qemu" in info.value.message
     assert len([p for p in info.value.problems if p.startswith("error:")]) == 1
 
@@ -188,7 +188,7 @@ def test_a_whole_packstack_answer_file_as_fragment_gives_a_short_report(tmp_path
     assert len(fragment.read_text().splitlines()) > 250
     settings = resolve(("test", {"nodes": 3, "password": PASSWORD, "answers_file": str(fragment)}))
     with pytest.raises(AnswerFileError) as info:
-        stage.prepare(settings, LabDir(tmp_path / "poc"), kvm=False, nested=False, base=tmp_path)
+        stage.render(settings, LabDir(tmp_path / "poc"), kvm=False, nested=False, base=tmp_path)
     problems = info.value.problems
     assert "as a whole Packstack answer file would" in info.value.message
     errors = [p for p in problems if p.startswith("error:")]
@@ -217,7 +217,7 @@ def test_ignored_keys_are_one_summary_line_and_listed_on_request(tmp_path):
         "CONFIG_CINDER_NETAPP_LOGIN": "x",
     }
     settings = resolve(("test", {"password": PASSWORD, "answers": keys}))
-    rendered = stage.prepare(
+    rendered = stage.render(
         settings, LabDir(tmp_path / "poc"), kvm=False, nested=False, base=tmp_path
     )
     assert rendered.warnings == (

@@ -43,7 +43,7 @@ CASES = {
 
 def prepared(tmp_path: Path, settings: dict, kvm: bool = False, nested: bool = False):
     s = resolve(("test", {"password": "P@ssw0rd", **settings}))
-    return stage.prepare(s, LabDir(tmp_path / s.lab), kvm=kvm, nested=nested, base=tmp_path)
+    return stage.render(s, LabDir(tmp_path / s.lab), kvm=kvm, nested=nested, base=tmp_path)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -147,13 +147,13 @@ def test_template_errors_name_file_and_line(tmp_path):
 def test_password_is_random_per_lab_and_kept(tmp_path):
     s = resolve(("test", {"lab": "p1"}))
     labdir = LabDir(tmp_path / "p1")
-    first = stage.prepare(s, labdir, kvm=False, nested=False, base=tmp_path)
+    first = stage.render(s, labdir, kvm=False, nested=False, base=tmp_path)
     stage.write(first, labdir)
     assert (labdir.secrets.stat().st_mode & 0o777) == 0o600
     assert (labdir.answers.stat().st_mode & 0o777) == 0o600
-    again = stage.prepare(s, labdir, kvm=False, nested=False, base=tmp_path)
+    again = stage.render(s, labdir, kvm=False, nested=False, base=tmp_path)
     assert again.files["secrets.yaml"] == first.files["secrets.yaml"]
-    other = stage.prepare(
+    other = stage.render(
         resolve(("test", {"lab": "p2"})),
         LabDir(tmp_path / "p2"),
         kvm=False,

@@ -1,5 +1,5 @@
-"""What each ``invoke`` task does, as plain functions of (config, flags). ``tasks.py`` only
-declares the tasks and their help, calls these and turns ``LabError`` into an exit."""
+"""What every command starts from: the labs directory, the lab's settings (invoke config < lab
+file < lock pins < flags) and, for commands that build, the lab prepared in memory."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from labbuilder.errors import ConfigError
 from labbuilder.labdir import LabDir
 from labbuilder.model import lockfile
 from labbuilder.model.settings import Settings, parse_pairs, resolve
-from labbuilder.render import planview
 from labbuilder.stages import render as render_stage
 
 
@@ -88,6 +87,21 @@ def labs_dir(config: Mapping[str, Any]) -> Path:
     return (PROJECT_ROOT / str(config.get("labs_dir", "labs"))).resolve()
 
 
+def box_cache(config: Mapping[str, Any]) -> Path:
+    return Path(str(config.get("box_cache", "/var/lib/labbuilder/boxes")))
+
+
+def libvirt_uri(config: Mapping[str, Any]) -> str:
+    """The libvirt URI of commands that name only a lab (down, list, test-box)."""
+    return str((config.get("lab") or {}).get("libvirt_uri") or "qemu:///system")
+
+
+def lab_dir(config: Mapping[str, Any], lab: str | None) -> LabDir:
+    """The directory of ``lab`` (default: the configured lab) for commands without lab flags."""
+    name = lab or str((config.get("lab") or {}).get("lab") or "poc")
+    return LabDir.of(labs_dir(config), name)
+
+
 def read_yaml(path: Path, what: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -115,6 +129,14 @@ def lock_layer(path: Path) -> tuple[dict[str, Any], Path | None]:
     return {"lab": lock.lab, "release": lock.release, "box": lock.box_name}, (
         beside if beside.is_file() else None
     )
+
+
+def locked_sha256(flags: Flags) -> str | None:
+    """The box file digest a ``--from`` lock file pins, if any."""
+    if not flags.from_lock:
+        return None
+    lock = lockfile.load(Path(flags.from_lock).read_text(encoding="utf-8"), flags.from_lock)
+    return lock.box_sha256
 
 
 def settings_for(config: Mapping[str, Any], flags: Flags) -> tuple[Settings, LabDir]:
@@ -154,27 +176,9 @@ def host_virt() -> tuple[bool, bool]:
 
 
 def prepare(config: Mapping[str, Any], flags: Flags) -> tuple[render_stage.Rendered, LabDir]:
-    """The lab these settings describe on this host, rendered in memory and validated."""
+    """The lab these settings describe on this host, planned, rendered in memory and validated;
+    nothing is written. Every command that builds or shows a lab starts here."""
     settings, labdir = settings_for(config, flags)
     kvm, nested = host_virt()
-    rendered = render_stage.prepare(settings, labdir, kvm=kvm, nested=nested, base=Path.cwd())
+    rendered = render_stage.render(settings, labdir, kvm=kvm, nested=nested, base=Path.cwd())
     return rendered, labdir
-
-
-def plan(config: Mapping[str, Any], flags: Flags) -> list[str]:
-    rendered, _ = prepare(config, flags)
-    return planview.lines(rendered.lab) + [f"warning: {w}" for w in rendered.warnings]
-
-
-def render(config: Mapping[str, Any], flags: Flags, *, show_ignored: bool = False) -> list[str]:
-    rendered, labdir = prepare(config, flags)
-    paths = render_stage.write(rendered, labdir)
-    ignored = [f"ignored: {line}" for line in rendered.ignored] if show_ignored else []
-    return (
-        ignored
-        + [f"warning: {w}" for w in rendered.warnings]
-        + [
-            f"lab {rendered.lab.name} rendered in {labdir.root}: "
-            + ", ".join(p.name for p in paths)
-        ]
-    )
