@@ -20,44 +20,13 @@ from invoke.tasks import task
 
 from labbuilder import commands
 from labbuilder.errors import AnswerFileError, LabError
-from labbuilder.model import releases
-from labbuilder.model.settings import Settings, to_mapping
 
+FLAGS = commands.context.FLAGS
+#: Each lab flag as the task parameter it is: name -> (default, help).
 LAB_FLAGS: dict[str, tuple[Any, str]] = {
-    "lab": (None, "lab name (default poc); labs live in labs/<lab>/"),
-    "lab_file": (None, "YAML file of lab settings (flags override it)"),
-    "nodes": (None, "VMs: 1 = all-in-one; N = controller + computes (+ network/storage nodes)"),
-    "network_node": (False, "put Neutron's network role on its own VM"),
-    "storage_node": (
-        False,
-        "refused with the reason: Packstack 26 keeps Cinder/Swift on the controller",
-    ),
-    "release": (None, releases.help_text()),
-    "box": (None, "Vagrant box: centos-stream-9 (default, pinned build), testbox, or a name"),
-    "domain": (None, "DNS domain of the nodes (default <lab>.test)"),
-    "external_subnet": (None, "eth0 network, NAT to the outside (default 10.1.1.0/24)"),
-    "tunnel_subnet": (None, "eth1 network, isolated (default 192.168.10.0/24)"),
-    "dhcp_range": (None, "DHCP range on the external network, FIRST-LAST (default .100-.149)"),
-    "floating_range": (None, "floating-IP pool, FIRST-LAST (default .150-.250)"),
-    "neutron_backend": (None, "ovs (default: br-ex, br-int, br-tun) or ovn"),
-    "enable": (
-        None,
-        "turn a service on (repeatable): nova neutron keystone glance cinder "
-        "swift horizon ceilometer heat",
-    ),
-    "disable": (None, "turn a service off (repeatable)"),
-    "memory": (None, "KIND=MiB (repeatable); kinds: aio controller network compute"),
-    "vcpus": (None, "KIND=N vCPUs per node kind (repeatable)"),
-    "disk": (None, "KIND=GiB root disk per node kind (repeatable)"),
-    "ntp_servers": (None, "comma-separated NTP servers (default pool.ntp.org)"),
-    "password": (None, "one fixed password for all services (default: random, secrets.yaml)"),
-    "service_workers": (None, "Packstack worker processes per service (default 2)"),
-    "driver": (None, "libvirt driver: auto (default: kvm when usable), kvm or qemu"),
-    "set": (None, "extra answer-file key CONFIG_X=Y (repeatable), checked against Packstack"),
-    "answers_file": (None, "answer-file fragment with extra keys, checked against Packstack"),
-    "from_": (None, "lab.lock of a built lab: rebuild it with the same release and box build"),
+    f.option: (False if f.form == "switch" else None, f.help) for f in FLAGS
 }
-ITERABLE = ["enable", "disable", "memory", "vcpus", "disk", "set"]
+ITERABLE = [f.option for f in FLAGS if f.repeatable]
 
 
 def exit_for(err: LabError) -> Exit:
@@ -69,10 +38,10 @@ def exit_for(err: LabError) -> Exit:
 
 
 def _flags(kwargs: dict[str, Any]) -> commands.context.Flags:
-    values = {name.rstrip("_"): kwargs.pop(name) for name in LAB_FLAGS}
-    values["from_lock"] = values.pop("from")
-    for name in ITERABLE:
-        values[name] = tuple(values[name] or ())
+    values = {f.name: kwargs.pop(f.option) for f in FLAGS}
+    for f in FLAGS:
+        if f.repeatable:
+            values[f.name] = tuple(values[f.name] or ())
     return commands.context.Flags(**values)
 
 
@@ -125,7 +94,7 @@ def plain_task(fn: Callable[..., Any]) -> Any:
     return body
 
 
-LAB = {"lab": "lab name (default poc)"}
+LAB = {"lab": LAB_FLAGS["lab"][1]}
 
 
 @lab_task()
@@ -270,11 +239,4 @@ ns = Collection(
     test_box,
     test,
 )
-ns.configure(
-    {
-        "labs_dir": "labs",
-        "box_cache": "/var/lib/labbuilder/boxes",
-        "testbox_dir": "/var/lib/labbuilder/testbox",
-        "lab": to_mapping(Settings()),
-    }
-)
+ns.configure(commands.context.CONFIG_DEFAULTS)

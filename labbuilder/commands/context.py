@@ -3,8 +3,7 @@ file < lock pins < flags) and, for commands that build, the lab prepared in memo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,90 +14,65 @@ from labbuilder.adapters import hostfacts
 from labbuilder.errors import ConfigError
 from labbuilder.labdir import LabDir
 from labbuilder.model import lockfile
-from labbuilder.model.settings import Settings, parse_pairs, resolve
+from labbuilder.model.settings import FLAGS as FLAGS  # noqa: PLC0414 - re-exported for tasks.py
+from labbuilder.model.settings import Settings, flag_layer, resolve, to_mapping
 from labbuilder.stages import render as render_stage
 
+#: The invoke config every command reads, with its defaults (``ns.configure`` in tasks.py).
+CONFIG_DEFAULTS: dict[str, Any] = {
+    "labs_dir": "labs",
+    "box_cache": "/var/lib/labbuilder/boxes",
+    "testbox_dir": "/var/lib/labbuilder/testbox",
+    "lab": to_mapping(Settings()),
+}
 
-@dataclass(frozen=True)
+
 class Flags:
-    """Command-line flags that shape a lab; ``None``/empty means "not given"."""
+    """The lab flags given on the command line, by flag name (``FLAGS``); a flag not given is
+    absent, None or empty."""
 
-    lab: str | None = None
-    lab_file: str | None = None
-    nodes: int | str | None = None  # strings are checked by settings.resolve
-    network_node: bool = False
-    storage_node: bool = False
-    release: str | None = None
-    box: str | None = None
-    domain: str | None = None
-    external_subnet: str | None = None
-    tunnel_subnet: str | None = None
-    dhcp_range: str | None = None
-    floating_range: str | None = None
-    neutron_backend: str | None = None
-    enable: Iterable[str] = ()
-    disable: Iterable[str] = ()
-    memory: Iterable[str] = ()
-    vcpus: Iterable[str] = ()
-    disk: Iterable[str] = ()
-    ntp_servers: str | None = None
-    password: str | None = None
-    service_workers: int | str | None = None
-    driver: str | None = None
-    set: Iterable[str] = ()
-    answers_file: str | None = None
-    from_lock: str | None = None
+    def __init__(self, **given: Any) -> None:
+        unknown = sorted(set(given) - {f.name for f in FLAGS})
+        if unknown:
+            raise TypeError(f"unknown lab flags: {', '.join(unknown)}")
+        self.given = given
+
+    @property
+    def lab(self) -> str | None:
+        return self.given.get("lab")
+
+    @property
+    def lab_file(self) -> str | None:
+        return self.given.get("lab_file")
+
+    @property
+    def from_lock(self) -> str | None:
+        return self.given.get("from_lock")
 
     def layer(self) -> dict[str, Any]:
-        services = dict.fromkeys(self.enable, True) | dict.fromkeys(self.disable, False)
-        answers = {}
-        for item in self.set:
-            key, sep, value = item.partition("=")
-            if not sep:
-                raise ConfigError(f"--set {item!r}: expected CONFIG_KEY=VALUE")
-            answers[key.strip()] = value
-        return {
-            "lab": self.lab,
-            "nodes": self.nodes,
-            "network_node": self.network_node or None,
-            "storage_node": self.storage_node or None,
-            "release": self.release,
-            "box": self.box,
-            "domain": self.domain,
-            "external_subnet": self.external_subnet,
-            "tunnel_subnet": self.tunnel_subnet,
-            "dhcp_range": self.dhcp_range,
-            "floating_range": self.floating_range,
-            "neutron_backend": self.neutron_backend,
-            "services": services or None,
-            "memory": parse_pairs("memory", self.memory) or None,
-            "vcpus": parse_pairs("vcpus", self.vcpus) or None,
-            "disk": parse_pairs("disk", self.disk) or None,
-            "ntp_servers": self.ntp_servers,
-            "password": self.password,
-            "service_workers": self.service_workers,
-            "driver": self.driver,
-            "answers": answers or None,
-            "answers_file": self.answers_file,
-        }
+        return flag_layer(self.given)
 
 
 def labs_dir(config: Mapping[str, Any]) -> Path:
-    return (PROJECT_ROOT / str(config.get("labs_dir", "labs"))).resolve()
+    return (PROJECT_ROOT / str(config.get("labs_dir", CONFIG_DEFAULTS["labs_dir"]))).resolve()
 
 
 def box_cache(config: Mapping[str, Any]) -> Path:
-    return Path(str(config.get("box_cache", "/var/lib/labbuilder/boxes")))
+    return Path(str(config.get("box_cache", CONFIG_DEFAULTS["box_cache"])))
+
+
+def testbox_dir(config: Mapping[str, Any]) -> Path:
+    return Path(str(config.get("testbox_dir", CONFIG_DEFAULTS["testbox_dir"])))
 
 
 def libvirt_uri(config: Mapping[str, Any]) -> str:
     """The libvirt URI of commands that name only a lab (down, list, test-box)."""
-    return str((config.get("lab") or {}).get("libvirt_uri") or "qemu:///system")
+    return str((config.get("lab") or {}).get("libvirt_uri") or Settings().libvirt_uri)
 
 
 def lab_dir(config: Mapping[str, Any], lab: str | None) -> LabDir:
     """The directory of ``lab`` (default: the configured lab) for commands without lab flags."""
-    name = lab or str((config.get("lab") or {}).get("lab") or "poc")
+    name = lab or str((config.get("lab") or {}).get("lab") or Settings().lab)
     return LabDir.of(labs_dir(config), name)
 
 

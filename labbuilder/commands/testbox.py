@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from labbuilder.adapters.libvirt import connect
-from labbuilder.commands.context import libvirt_uri
+from labbuilder.commands.context import libvirt_uri, testbox_dir
 from labbuilder.model import boxes
 from labbuilder.stages import box as boxfetch
 from labbuilder.stages import vms
@@ -16,7 +15,7 @@ from labbuilder.stages import vms
 def test_box(config: Mapping[str, Any]) -> list[str]:
     """Build/add the test box. Base volumes of an earlier add are dropped from the pool, unless
     a lab's VMs (which boot from them) still exist."""
-    out_dir = Path(str(config.get("testbox_dir", "/var/lib/labbuilder/testbox")))
+    out_dir = testbox_dir(config)
     added, done = boxfetch.build_test_box(out_dir, boxes.TEST_BOX_NAME)
     lines = [done]
     if added:
