@@ -7,7 +7,8 @@ from typing import Any
 
 from labbuilder import state
 from labbuilder.adapters.libvirt import connect
-from labbuilder.commands.context import Flags, box_cache, lab_dir, prepare
+from labbuilder.commands.context import Flags, lab_dir, prepare
+from labbuilder.commands.up import run_for
 from labbuilder.errors import StateError
 from labbuilder.reporter import Reporter
 from labbuilder.stages import runner
@@ -39,6 +40,6 @@ def deploy(
             f"`invoke deploy --lab {lab.name} --force` runs Packstack again"
         ]
     with connect(lab.libvirt_uri) as virt:
-        run = runner.Run(lab, labdir, virt, reporter or Reporter(), box_cache(config))
+        run = run_for(config, lab, labdir, virt, reporter or Reporter())
         runner.run_stage(run, st.reset_from("deploy"), "deploy")
     return [f"lab {lab.name} deployed; check it with `invoke verify --lab {lab.name}`"]

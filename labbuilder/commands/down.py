@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from labbuilder.adapters.libvirt import connect
+from labbuilder.adapters.vagrant import Vagrant
 from labbuilder.commands.context import lab_dir, libvirt_uri
 from labbuilder.reporter import Reporter
 from labbuilder.stages import down as down_stage
@@ -16,5 +17,8 @@ def down(
 ) -> list[str]:
     labdir = lab_dir(config, lab)
     with connect(libvirt_uri(config)) as virt:
-        removed = down_stage.down(labdir.name, labdir, virt, reporter or Reporter(), purge=purge)
+        vg = Vagrant(labdir.root)
+        removed = down_stage.down(
+            labdir.name, labdir, virt, vg, reporter or Reporter(), purge=purge
+        )
     return [f"lab {labdir.name} is down" + (f"; removed {', '.join(removed)}" if removed else "")]

@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from labbuilder import state
-from labbuilder.adapters.libvirt import connect
+from labbuilder.adapters import vagrant as vagrantctl
+from labbuilder.adapters.libvirt import Virt, connect
+from labbuilder.adapters.ssh import Remote
 from labbuilder.commands.context import Flags, box_cache, locked_sha256, prepare
 from labbuilder.commands.preflight import run_checks
 from labbuilder.errors import PreflightError, StateError
+from labbuilder.labdir import LabDir
 from labbuilder.model.lab import Lab
 from labbuilder.render.inventory import to_data
 from labbuilder.reporter import Reporter
@@ -42,6 +45,28 @@ def layout_changes(old: Mapping[str, Any], lab: Lab) -> list[str]:
     return out
 
 
+def run_for(
+    config: Mapping[str, Any],
+    lab: Lab,
+    labdir: LabDir,
+    virt: Virt,
+    reporter: Reporter,
+    box_sha256: str | None = None,
+) -> runner.Run:
+    """The stages' run with the real tools: libvirt, Vagrant in the lab's directory, SSH."""
+    return runner.Run(
+        lab,
+        labdir,
+        reporter,
+        box_cache(config),
+        virt=virt,
+        vagrant=vagrantctl.Vagrant(labdir.root),
+        boxes=vagrantctl,
+        remote=Remote(labdir.ssh_config),
+        box_sha256=box_sha256,
+    )
+
+
 def up(
     config: Mapping[str, Any], flags: Flags, options: Options, reporter: Reporter | None = None
 ) -> list[str]:
@@ -69,7 +94,7 @@ def up(
             reporter.say(f"ignored: {line}")
         for warning in rendered.warnings:
             reporter.warn(warning)
-        run = runner.Run(lab, labdir, virt, reporter, box_cache(config), locked_sha256(flags))
+        run = run_for(config, lab, labdir, virt, reporter, locked_sha256(flags))
         if until != "networks" and not st.done("vms"):
             run.box()  # before anything is created: a box that cannot be had stops here
         render_stage.write(rendered, labdir)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from labbuilder import PROJECT_ROOT
 from labbuilder.adapters import http, shell
@@ -118,15 +119,24 @@ def progress(say: Callable[[str], None], step: int = 10) -> http.Progress:
     return report
 
 
+class BoxStore(Protocol):
+    """Where Vagrant keeps boxes: the ``adapters.vagrant`` module, or a fake in tests."""
+
+    def boxes(self) -> dict[str, str]: ...
+
+    def box_add(self, name: str, url: str) -> None: ...
+
+
 def ensure(
     box: Box,
     cache: Path,
+    store: BoxStore,
     expected_sha256: str | None = None,
     on_progress: http.Progress | None = None,
 ) -> str:
     """Make sure Vagrant has ``box``; with ``expected_sha256`` (from a lock file) the box file
     must be that exact build. Returns what was done."""
-    installed = box.name in vagrantctl.boxes()
+    installed = box.name in store.boxes()
     if installed and expected_sha256 is None:
         return f"box {box.name} present"
     if box.url is None:
@@ -142,7 +152,7 @@ def ensure(
             "the pinned build changed on the mirror; use the box file the lock was made with"
         )
     if not installed:
-        vagrantctl.box_add(box.name, str(path))
+        store.box_add(box.name, str(path))
         return f"box {box.name} downloaded, verified against {source} and added{keep}"
     return f"box {box.name} present, file matches the lock (sha256 {digest[:12]}...)"
 

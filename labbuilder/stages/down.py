@@ -19,12 +19,13 @@ RUNTIME = ("ssh-config",)
 
 
 def down(
-    lab_name: str, labdir: LabDir, virt: Virt, reporter: Reporter, *, purge: bool
+    lab_name: str, labdir: LabDir, virt: Virt, vg: Vagrant, reporter: Reporter, *, purge: bool
 ) -> list[str]:
+    """Remove everything of the lab; what was removed. ``vg`` is Vagrant in ``labdir``."""
     removed: list[str] = []
     if labdir.vagrantfile.is_file() and (labdir.root / ".vagrant").is_dir():
         try:
-            Vagrant(labdir.root).destroy()
+            vg.destroy()
         except ToolError as err:
             reporter.warn(f"{err.message}; removing the VMs through libvirt instead")
     prefix = prefix_for(lab_name)

@@ -3,6 +3,9 @@
 Before the stages run, ``reconcile`` brings a built lab back in line with its record: networks
 restarted, stopped VMs started, vanished VMs or a changed node set sending the lab back to
 stage ``vms``.
+
+The outside tools (libvirt, Vagrant, its box store, SSH) are fields of ``Run``: the commands
+pass the real adapters, unit tests pass in-memory fakes.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from labbuilder import state
 from labbuilder.adapters.libvirt import Virt
 from labbuilder.adapters.ssh import Remote
+from labbuilder.adapters.vagrant import Vagrant
 from labbuilder.labdir import LabDir
 from labbuilder.model.lab import Lab
 from labbuilder.reporter import Reporter
@@ -24,13 +28,16 @@ from labbuilder.stages import deploy, networks, provision, vms
 
 @dataclass(frozen=True)
 class Run:
-    """What one ``up`` works with."""
+    """What one ``up`` works with: the lab, and the tools it drives."""
 
     lab: Lab
     labdir: LabDir
-    virt: Virt
     reporter: Reporter
     box_cache: Path
+    virt: Virt
+    vagrant: Vagrant
+    boxes: boxfetch.BoxStore
+    remote: Remote
     box_sha256: str | None = None
 
     def networks(self) -> None:
@@ -39,20 +46,20 @@ class Run:
 
     def box(self) -> None:
         said = boxfetch.progress(self.reporter.say)
-        self.reporter.say(boxfetch.ensure(self.lab.box, self.box_cache, self.box_sha256, said))
+        self.reporter.say(
+            boxfetch.ensure(self.lab.box, self.box_cache, self.boxes, self.box_sha256, said)
+        )
 
     def vms(self) -> None:
         self.box()
-        vms.up(self.lab, self.labdir, self.virt, self.reporter)
+        vms.up(self.lab, self.labdir, self.virt, self.vagrant, self.reporter)
 
     def provision(self) -> None:
-        provision.provision(self.lab, Remote(self.labdir.ssh_config), self.reporter)
+        provision.provision(self.lab, self.remote, self.reporter)
 
     def deploy(self) -> None:
         digest = self.box_sha256 or boxfetch.cached_sha256(self.lab.box, self.box_cache)
-        deploy.deploy(
-            self.lab, self.labdir, Remote(self.labdir.ssh_config), self.reporter, box_sha256=digest
-        )
+        deploy.deploy(self.lab, self.labdir, self.remote, self.reporter, box_sha256=digest)
 
     def step(self, name: str) -> Callable[[], None]:
         steps: dict[str, Callable[[], None]] = {
@@ -79,7 +86,7 @@ def reconcile(run: Run, st: state.LabState) -> state.LabState:
             st = st.reset_from("vms")
         elif not all(domains[d] for d in wanted):
             reporter.say("starting the lab's stopped VMs")
-            vms.up(lab, run.labdir, run.virt, reporter)
+            vms.up(lab, run.labdir, run.virt, run.vagrant, reporter)
     return st
 
 

@@ -1,4 +1,7 @@
-"""Bring the lab's VMs up with Vagrant, after clearing what an interrupted run left behind."""
+"""Bring the lab's VMs up with Vagrant, after clearing what an interrupted run left behind.
+
+libvirt (``Virt``) and Vagrant (``Vagrant``) are passed in, so the stage runs against fakes too.
+"""
 
 from __future__ import annotations
 
@@ -72,9 +75,8 @@ def unfinished(lab: Lab, labdir: LabDir, vg: Vagrant) -> list[str]:
     return out
 
 
-def up(lab: Lab, labdir: LabDir, virt: Virt, reporter: Reporter) -> None:
+def up(lab: Lab, labdir: LabDir, virt: Virt, vg: Vagrant, reporter: Reporter) -> None:
     clear_leftovers(lab, labdir, virt, reporter)
-    vg = Vagrant(labdir.root)
     for name in unfinished(lab, labdir, vg):
         reporter.warn(f"{name} was left half-configured by an interrupted run: recreating it")
         vg.destroy(name)
