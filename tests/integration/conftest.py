@@ -10,15 +10,14 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-INVOKE = str(Path(sys.prefix) / "bin" / "invoke")
+from tests.conftest import INVOKE, ROOT
+
 # One Vagrant home per test run (QEMU must be able to traverse it: not under a 0700 /tmp dir),
 # so that runs sharing a host never remove each other's box.
 VAGRANT_HOME = (

@@ -34,13 +34,13 @@ from labbuilder.render import cloudconfig
 from labbuilder.reporter import Reporter
 from labbuilder.stages import render as render_stage
 from labbuilder.stages.deploy import deploy
+from tests.conftest import FAKE_PACKSTACK, ROOT
 
-from .conftest import FLAGS, LAB, NET, ROOT, invoke
+from .conftest import FLAGS, LAB, NET, invoke
 from .test_suites_keystone import PASSWORD, Keystone, keystone, keystone_venv, site  # noqa: F401
 
 pytestmark = pytest.mark.vms
 
-FAKE = ROOT / "tests" / "fakes" / "packstack"
 FAST = {"FAKE_PACKSTACK_STEP_SECONDS": "0.3"}
 CONTROLLER, COMPUTE1 = f"10.{NET}.1.10", f"10.{NET}.1.20"
 
@@ -63,7 +63,9 @@ def target(lab) -> Deployed:
     kvm, nested = host_virt()
     rendered = render_stage.render(settings, labdir, kvm=kvm, nested=nested, base=ROOT)
     remote = Remote(labdir.ssh_config)
-    remote.put_file("controller", FAKE.read_text(), "/usr/local/bin/packstack", mode="0755")
+    remote.put_file(
+        "controller", FAKE_PACKSTACK.read_text(), "/usr/local/bin/packstack", mode="0755"
+    )
     return Deployed(rendered.lab, labdir, remote)
 
 

@@ -7,19 +7,18 @@ from __future__ import annotations
 import pytest
 
 from labbuilder.adapters.ssh import Remote
+from tests.conftest import FAKE_PACKSTACK
 
-from .conftest import FLAGS, LAB, ROOT, invoke
+from .conftest import FLAGS, LAB, invoke
 
 pytestmark = pytest.mark.vms
-
-FAKE = ROOT / "tests" / "fakes" / "packstack"
 
 
 @pytest.fixture(scope="module")
 def provisioned(lab):
     invoke(lab["env"], "up", "--lab", LAB, "--nodes", "3", "--until", "provision", *FLAGS)
     Remote(lab["labdir"] / "ssh-config").put_file(
-        "controller", FAKE.read_text(), "/usr/local/bin/packstack", mode="0755"
+        "controller", FAKE_PACKSTACK.read_text(), "/usr/local/bin/packstack", mode="0755"
     )
     return lab
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from labbuilder.adapters import libvirt as virt
-from labbuilder.model.planner import plan
-from labbuilder.model.settings import resolve
+from tests.conftest import lab_of
 
 from .conftest import URI, _libvirt_up, leftovers
 
@@ -15,14 +14,7 @@ pytestmark = pytest.mark.libvirt
 LAB = "inet"
 
 
-def lab_of(nodes: int):
-    settings = {
-        "nodes": nodes,
-        "lab": LAB,
-        "external_subnet": "10.88.1.0/24",
-        "tunnel_subnet": "192.168.188.0/24",
-    }
-    return plan(resolve(("test", settings)), kvm=False, nested=False)
+SUBNETS = {"external_subnet": "10.88.1.0/24", "tunnel_subnet": "192.168.188.0/24"}
 
 
 @pytest.fixture
@@ -45,7 +37,7 @@ def test_reservations_follow_the_node_set(conn):
         (3, ["controller", "compute1", "compute2"]),
         (2, ["controller", "compute1"]),
     ):
-        lab = lab_of(nodes)
+        lab = lab_of(nodes=nodes, lab=LAB, **SUBNETS)
         for net, res in virt.lab_networks(lab):
             conn.ensure_network(virt.network_xml(net, res, domain=lab.domain))
         assert [r.name for r in reservations(conn, lab)] == names
@@ -53,7 +45,7 @@ def test_reservations_follow_the_node_set(conn):
 
 
 def test_ensure_twice_changes_nothing_and_remove_leaves_nothing(conn):
-    lab = lab_of(2)
+    lab = lab_of(nodes=2, lab=LAB, **SUBNETS)
     xmls = [virt.network_xml(net, res, domain=lab.domain) for net, res in virt.lab_networks(lab)]
     assert [conn.ensure_network(x) for x in xmls] == [True, True]
     assert [conn.ensure_network(x) for x in xmls] == [False, False]

@@ -31,6 +31,7 @@ from labbuilder.verify import catalog, cloud
 from labbuilder.verify import runner as verify
 from labbuilder.verify.catalog import Endpoint
 from labbuilder.verify.expected import CatalogService
+from tests.conftest import FIXTURES
 
 pytestmark = [
     pytest.mark.keystone,
@@ -38,7 +39,7 @@ pytestmark = [
 ]
 
 VENV = Path(os.environ.get("LABBUILDER_KEYSTONE_VENV", "/var/lib/labbuilder/keystone-venv"))
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "verify"
+VERIFY_FIXTURES = FIXTURES / "verify"
 PASSWORD = "verify-s3cret"
 LOGIN_FORM = b'<form><input name="username"><input name="password"></form>'
 SERVE = """
@@ -50,6 +51,7 @@ class Quiet(WSGIRequestHandler):
 port = int(sys.argv[1])
 sys.argv = sys.argv[:1]  # keystone parses the command line on import
 from keystone.wsgi.api import application
+from tests.conftest import FIXTURES
 make_server("127.0.0.1", port, application, handler_class=Quiet).serve_forever()
 """
 CONFIG = """
@@ -287,7 +289,7 @@ def test_verify_runs_the_endpoint_suite(keystone: Keystone, site: str, tmp_path:
     junit, report = tmp_path / "junit.xml", tmp_path / "report.md"
     with pytest.raises(VerifyError) as failed:
         verify.run(
-            FIXTURES / "inventory-ks-keystone-only.json",
+            VERIFY_FIXTURES / "inventory-ks-keystone-only.json",
             ssh_config,
             "deploy",
             only="endpoints",

@@ -14,9 +14,10 @@ import pytest
 
 from labbuilder.errors import VerifyError
 from labbuilder.verify import runner as verify
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "verify"
-INVENTORY = FIXTURES / "inventory-poc-3nodes.json"
+VERIFY_FIXTURES = FIXTURES / "verify"
+INVENTORY = VERIFY_FIXTURES / "inventory-poc-3nodes.json"
 NOT_DEPLOYED = (
     "OpenStack is not deployed on lab poc (recorded stage: provision): run `invoke up` to deploy it"
 )

@@ -4,7 +4,6 @@ plugin list and progress lines, CHECKSUM files, the state file, the layout-chang
 from __future__ import annotations
 
 from ipaddress import IPv4Network
-from pathlib import Path
 
 import pytest
 
@@ -13,16 +12,9 @@ from labbuilder.adapters import libvirt as virt
 from labbuilder.adapters import vagrant as vagrantctl
 from labbuilder.commands.up import layout_changes
 from labbuilder.errors import StateError
-from labbuilder.model.planner import plan
-from labbuilder.model.settings import resolve
 from labbuilder.render.inventory import to_data
 from labbuilder.stages import box as boxfetch
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-
-
-def lab_of(**settings):
-    return plan(resolve(("test", settings)), kvm=False, nested=False)
+from tests.conftest import FIXTURES, lab_of
 
 
 @pytest.mark.parametrize(

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-INVOKE = str(Path(sys.prefix) / "bin" / "invoke")
+from tests.conftest import INVOKE, ROOT
 
 
 def run(tmp_path, *args):

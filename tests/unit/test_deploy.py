@@ -26,16 +26,13 @@ from labbuilder.adapters.packstack.run import (
     status_script,
 )
 from labbuilder.errors import ConfigError, DeployError, ToolError
-from labbuilder.model.lab import Lab
-from labbuilder.model.planner import plan
-from labbuilder.model.settings import resolve
 from labbuilder.reporter import Reporter
 from labbuilder.stages.deploy import RECONNECT_SECONDS, Followed, duration, failure_error, follow
+from tests.conftest import FAKE_PACKSTACK, FIXTURES, lab_of
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "packstack"
-FAKE = Path(__file__).parent.parent / "fakes" / "packstack"
-SUCCESS = (FIXTURES / "multinode-success.out").read_bytes()
-FAILURE = (FIXTURES / "multinode-failure.out").read_bytes()
+PACKSTACK_OUTPUT = FIXTURES / "packstack"
+SUCCESS = (PACKSTACK_OUTPUT / "multinode-success.out").read_bytes()
+FAILURE = (PACKSTACK_OUTPUT / "multinode-failure.out").read_bytes()
 UNIT = Handle(2, "unit", "labbuilder-packstack-2")
 PID = Handle(1, "pid", "4242")
 
@@ -85,10 +82,6 @@ def lines_of(out: io.StringIO) -> list[str]:
 
 def squeeze(line: str) -> str:
     return " ".join(line.split())
-
-
-def lab_of(**settings: object) -> Lab:
-    return plan(resolve(("test", {"lab": "poc", "nodes": 3, **settings})), kvm=True, nested=True)
 
 
 def run_follow(
@@ -338,13 +331,13 @@ def test_follow_run_that_vanished() -> None:
 def test_failure_error(
     tmp_path: Path, fixture: str, rc: int | None, log: str | None, message: str, shown: str | None
 ) -> None:
-    text = (FIXTURES / fixture).read_bytes()
+    text = (PACKSTACK_OUTPUT / fixture).read_bytes()
     followed = run_follow(Run(text, [], rc=rc))[0]
     if log is not None:
         (tmp_path / "manifests").mkdir()
-        shutil.copy(FIXTURES / log, tmp_path / "manifests" / log)
+        shutil.copy(PACKSTACK_OUTPUT / log, tmp_path / "manifests" / log)
     rep, out = reporter(Clock())
-    error = failure_error(lab_of(), followed, tmp_path, rep)
+    error = failure_error(lab_of(nodes=3), followed, tmp_path, rep)
     assert str(error) == message.format(logs=tmp_path)
     assert error.exit_code == 8
     said = lines_of(out)
@@ -363,7 +356,7 @@ def test_detached_run_on_this_host(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
     (tmp_path / "bin").mkdir()
-    shutil.copy(FAKE, tmp_path / "bin" / "packstack")
+    shutil.copy(FAKE_PACKSTACK, tmp_path / "bin" / "packstack")
     (work / "answers.txt").write_text(
         "[general]\nCONFIG_CONTROLLER_HOST=10.1.1.10\nCONFIG_NETWORK_HOSTS=10.1.1.10\n"
         "CONFIG_COMPUTE_HOSTS=10.1.1.20,10.1.1.21\n"

@@ -29,9 +29,9 @@ from labbuilder.adapters.packstack.output import (
     parse_line,
     parse_output,
 )
+from tests.conftest import FAKE_PACKSTACK, FIXTURES
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "packstack"
-FAKE = Path(__file__).parent.parent / "fakes" / "packstack"
+PACKSTACK_OUTPUT = FIXTURES / "packstack"
 MULTINODE = {
     "CONFIG_CONTROLLER_HOST": "10.1.1.10",
     "CONFIG_NETWORK_HOSTS": "10.1.1.10",
@@ -55,7 +55,7 @@ TIER_ORDER = [
 
 def transcript(name: str) -> str:
     """A fixture as recorded: bytes decoded without newline translation (keeps the \\r)."""
-    return (FIXTURES / name).read_bytes().decode()
+    return (PACKSTACK_OUTPUT / name).read_bytes().decode()
 
 
 def fold(events: list[Event]) -> Progress:
@@ -339,15 +339,18 @@ def test_progress_timing(
     ],
 )
 def test_extract_failure(log: str, expected: list[str]) -> None:
-    assert extract_failure((FIXTURES / log).read_text()) == expected
+    assert extract_failure((PACKSTACK_OUTPUT / log).read_text()) == expected
 
 
 @pytest.mark.parametrize("log", ["10.1.1.21_compute.pp.log", "10.1.1.10_controller.pp.log"])
 def test_extract_failure_starts_with_packstacks_choice(log: str) -> None:
     """The first extracted error is the one Packstack's own validate_logfile reports."""
     with pytest.raises(Exception, match="Error appeared during Puppet run") as raised:
-        validate_logfile(str(FIXTURES / log))
-    assert str(raised.value).splitlines()[1] == extract_failure((FIXTURES / log).read_text())[0]
+        validate_logfile(str(PACKSTACK_OUTPUT / log))
+    assert (
+        str(raised.value).splitlines()[1]
+        == extract_failure((PACKSTACK_OUTPUT / log).read_text())[0]
+    )
 
 
 def run_fake(
@@ -363,7 +366,7 @@ def run_fake(
         "FAKE_PACKSTACK_SSH_PROBE": "0",
         "FAKE_PACKSTACK_FAIL_AT": fail_at,
     }
-    cmd = [sys.executable, str(FAKE), f"--answer-file={answer_file}"]
+    cmd = [sys.executable, str(FAKE_PACKSTACK), f"--answer-file={answer_file}"]
     if not tty:
         done = subprocess.run(cmd, env=env, capture_output=True, timeout=60, check=False)
         return done.returncode, done.stdout.decode(), answer_file
@@ -480,7 +483,7 @@ def test_fake_packstack_bad_answer_file(tmp_path: Path, content: str | None, mes
         answer_file.write_text(content)
     env = {**os.environ, "FAKE_PACKSTACK_LOG_ROOT": str(tmp_path / "logs")}
     done = subprocess.run(
-        [sys.executable, str(FAKE), "--answer-file", str(answer_file)],
+        [sys.executable, str(FAKE_PACKSTACK), "--answer-file", str(answer_file)],
         env=env,
         capture_output=True,
         text=True,

@@ -11,8 +11,9 @@ import pytest
 from labbuilder.adapters.packstack.answerfile import KEY_PATTERN, parse
 from labbuilder.adapters.packstack.rules import INERT_HINTS, REMOVED
 from labbuilder.adapters.packstack.schema import Problem, Schema, load_schema, removal_note
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "answers"
+ANSWERS = FIXTURES / "answers"
 OVS_SWITCH = {
     "CONFIG_NEUTRON_L2_AGENT": "openvswitch",
     "CONFIG_NEUTRON_ML2_MECHANISM_DRIVERS": "openvswitch",
@@ -31,7 +32,7 @@ def schema() -> Schema:
 
 
 def fixture_answers(name: str) -> dict[str, str]:
-    path = FIXTURES / name
+    path = ANSWERS / name
     return parse(path.read_text(encoding="utf-8"), str(path))
 
 

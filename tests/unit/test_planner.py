@@ -8,12 +8,8 @@ import pytest
 
 from labbuilder.errors import ConfigError
 from labbuilder.model.lab import Role
-from labbuilder.model.planner import plan
 from labbuilder.model.settings import resolve
-
-
-def lab_of(kvm: bool = True, nested: bool = True, **settings):
-    return plan(resolve(("test", settings)), kvm=kvm, nested=nested)
+from tests.conftest import lab_of
 
 
 @pytest.mark.parametrize(

@@ -4,17 +4,14 @@ and what it sets come from that table, and flag values become a settings layer."
 from __future__ import annotations
 
 import subprocess
-import sys
 from dataclasses import fields
-from pathlib import Path
 
 import pytest
 
 from labbuilder.commands.context import Flags
 from labbuilder.errors import ConfigError
 from labbuilder.model.settings import FLAGS, Settings, flag_layer, resolve
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import INVOKE, ROOT
 
 
 def test_every_setting_but_the_libvirt_uri_has_a_flag_and_every_flag_a_target():
@@ -62,7 +59,7 @@ def test_flags_refuse_a_name_not_in_the_table():
 
 def test_invoke_help_lists_every_flag_with_its_help():
     out = subprocess.run(
-        [str(Path(sys.prefix) / "bin" / "invoke"), "--help", "up"],
+        [INVOKE, "--help", "up"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -14,11 +14,12 @@ from labbuilder.model import planner
 from labbuilder.model.settings import resolve
 from labbuilder.render import inventory
 from labbuilder.verify import expected, labinfo, naming
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "verify"
-POC = labinfo.load(FIXTURES / "inventory-poc-3nodes.json")
-AIO = labinfo.load(FIXTURES / "inventory-aio-ovn.json")
-KS = labinfo.load(FIXTURES / "inventory-ks-keystone-only.json")
+VERIFY_FIXTURES = FIXTURES / "verify"
+POC = labinfo.load(VERIFY_FIXTURES / "inventory-poc-3nodes.json")
+AIO = labinfo.load(VERIFY_FIXTURES / "inventory-aio-ovn.json")
+KS = labinfo.load(VERIFY_FIXTURES / "inventory-ks-keystone-only.json")
 
 
 def test_inventory_read_back() -> None:
@@ -244,7 +245,7 @@ def test_check_label(name: str, host_id: str, label: str) -> None:
 def test_inventory_fixtures_are_planner_output(fixture: str, settings: dict[str, object]) -> None:
     """The suites read what labbuilder writes: a changed inventory format shows up here."""
     lab = planner.plan(resolve(("test", settings)), kvm=False, nested=False)
-    assert inventory.dumps(lab) == (FIXTURES / fixture).read_text()
+    assert inventory.dumps(lab) == (VERIFY_FIXTURES / fixture).read_text()
 
 
 @pytest.mark.parametrize(

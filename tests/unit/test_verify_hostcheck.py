@@ -6,18 +6,20 @@ Debian 12 host (tests/fixtures/verify/host/).
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Interface
-from pathlib import Path
 
 import pytest
 
 from labbuilder.verify import hostcheck, labinfo
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "verify"
-LAB = labinfo.load(FIXTURES / "inventory-poc-3nodes.json")
+VERIFY_FIXTURES = FIXTURES / "verify"
+LAB = labinfo.load(VERIFY_FIXTURES / "inventory-poc-3nodes.json")
 
 
 def addrs(layout: str, node: str) -> dict[str, tuple[IPv4Interface, ...]]:
-    return hostcheck.parse_ip_addr((FIXTURES / "ovs" / layout / node / "ip-addr.json").read_text())
+    return hostcheck.parse_ip_addr(
+        (VERIFY_FIXTURES / "ovs" / layout / node / "ip-addr.json").read_text()
+    )
 
 
 @pytest.mark.parametrize(
@@ -87,7 +89,7 @@ def test_address_problem(device: str, wanted: str, expected: str | None) -> None
 
 
 def test_parse_getent_keeps_resolver_order_once() -> None:
-    text = (FIXTURES / "host" / "getent-ahostsv4-localhost.txt").read_text()
+    text = (VERIFY_FIXTURES / "host" / "getent-ahostsv4-localhost.txt").read_text()
     assert hostcheck.parse_getent(text) == (IPv4Address("127.0.0.1"),)
 
 
@@ -121,7 +123,7 @@ def test_hostname_problem(reported: str, expected: str | None) -> None:
 
 
 def test_parse_listening() -> None:
-    text = (FIXTURES / "host" / "ss-Htln.txt").read_text()
+    text = (VERIFY_FIXTURES / "host" / "ss-Htln.txt").read_text()
     listening = hostcheck.parse_listening(text)
     assert listening[3306] == ("0.0.0.0",)
     assert listening[5000] == ("127.0.0.1",)
@@ -143,7 +145,7 @@ def test_parse_listening() -> None:
     ],
 )
 def test_socket_problem(label: str, port: int, expected: str | None) -> None:
-    listening = hostcheck.parse_listening((FIXTURES / "host" / "ss-Htln.txt").read_text())
+    listening = hostcheck.parse_listening((VERIFY_FIXTURES / "host" / "ss-Htln.txt").read_text())
     assert hostcheck.socket_problem(label, port, listening) == expected
 
 
@@ -165,7 +167,7 @@ def test_unit_problem(label: str, units: tuple[str, ...], text: str, expected: s
     assert hostcheck.unit_problem(label, hostcheck.parse_unit_states(units, text)) == expected
 
 
-TESTBOX = FIXTURES / "testbox"
+TESTBOX = VERIFY_FIXTURES / "testbox"
 TESTBOX_LAB = labinfo.load(TESTBOX / "inventory.json")
 
 

@@ -13,9 +13,10 @@ from labbuilder.errors import ConfigError, StateError
 from labbuilder.verify import runner as verify
 from labbuilder.verify.results import Failure, Summary
 from labbuilder.verify.suites import SUITES
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "verify"
-INVENTORY = FIXTURES / "inventory-poc-3nodes.json"
+VERIFY_FIXTURES = FIXTURES / "verify"
+INVENTORY = VERIFY_FIXTURES / "inventory-poc-3nodes.json"
 
 
 @pytest.mark.parametrize(
