@@ -41,7 +41,7 @@ CASES = {
 }
 
 
-def prepared(tmp_path: Path, settings: dict, kvm: bool = False, nested: bool = False):
+def render_case(tmp_path: Path, settings: dict, kvm: bool = False, nested: bool = False):
     s = resolve(("test", {"password": "P@ssw0rd", **settings}))
     return stage.render(s, LabDir(tmp_path / s.lab), kvm=kvm, nested=nested, base=tmp_path)
 
@@ -50,11 +50,12 @@ def prepared(tmp_path: Path, settings: dict, kvm: bool = False, nested: bool = F
 @pytest.mark.parametrize("name", ["Vagrantfile", "answers.txt"])
 def test_golden(tmp_path, case, name):
     settings, kvm, nested = CASES[case]
-    text = prepared(tmp_path, settings, kvm, nested).files[name][0]
+    text = render_case(tmp_path, settings, kvm, nested).files[name][0]
     golden = GOLDEN / case / name
     if REGEN:
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(text)
+        pytest.skip(f"regenerated {golden.relative_to(GOLDEN)}: review the diff, then commit it")
     assert text == golden.read_text()
 
 
@@ -62,7 +63,7 @@ def test_golden(tmp_path, case, name):
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_vagrant_validate_accepts_rendered_files(tmp_path, case):
     settings, kvm, nested = CASES[case]
-    rendered = prepared(tmp_path, settings, kvm, nested)
+    rendered = render_case(tmp_path, settings, kvm, nested)
     paths = stage.write(rendered, LabDir(tmp_path / "lab"))
     env = {
         **os.environ,
@@ -84,7 +85,7 @@ def test_vagrant_validate_accepts_rendered_files(tmp_path, case):
 @pytest.mark.skipif(shutil.which("vagrant") is None, reason="vagrant is not installed")
 def test_vagrant_validate_catches_a_bad_setting(tmp_path):
     """Guards the test above: validate really does reject an unknown provider setting."""
-    rendered = prepared(tmp_path, {"nodes": 1})
+    rendered = render_case(tmp_path, {"nodes": 1})
     paths = stage.write(rendered, LabDir(tmp_path / "lab"))
     vf = paths[0]
     vf.write_text(vf.read_text().replace("lv.cpus =", "lv.cpuz ="))
@@ -101,7 +102,7 @@ def test_vagrant_validate_catches_a_bad_setting(tmp_path):
 
 
 def test_render_three_nodes_keys(tmp_path):
-    text = prepared(tmp_path, {"nodes": 3}, True, True).files["answers.txt"][0]
+    text = render_case(tmp_path, {"nodes": 3}, True, True).files["answers.txt"][0]
     lines = set(text.splitlines())
     for expected in [
         "CONFIG_COMPUTE_HOSTS=10.1.1.20,10.1.1.21",
@@ -165,7 +166,7 @@ def test_password_is_random_per_lab_and_kept(tmp_path):
 
 
 def test_user_keys_are_validated_and_written(tmp_path):
-    rendered = prepared(
+    rendered = render_case(
         tmp_path,
         {"answers": {"CONFIG_DEBUG_MODE": "y", "CONFIG_NOVA_SCHED_CPU_ALLOC_RATIO": "4.0"}},
     )
@@ -185,14 +186,14 @@ def test_user_keys_are_validated_and_written(tmp_path):
 )
 def test_bad_answer_keys_fail_and_write_nothing(tmp_path, answers, message):
     with pytest.raises(AnswerFileError, match=message):
-        prepared(tmp_path, {"answers": answers})
+        render_case(tmp_path, {"answers": answers})
     assert not (tmp_path / "poc").exists()
 
 
 def test_seed_fragment_gives_a_clear_report(tmp_path):
     seed = Path(__file__).resolve().parent.parent / "fixtures" / "answers" / "seed-answers.txt"
     with pytest.raises(AnswerFileError) as info:
-        prepared(tmp_path, {"answers_file": str(seed)})
+        render_case(tmp_path, {"answers_file": str(seed)})
     assert "CONFIG_NTP_SERVERS=kr.pool.ntp.org contradicts the lab" in str(info.value)
     assert "CONFIG_LBAAS_INSTALL" in " ".join(info.value.problems)
     assert "2019" in " ".join(info.value.problems)
@@ -201,4 +202,4 @@ def test_seed_fragment_gives_a_clear_report(tmp_path):
 
 def test_missing_fragment_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="cannot read answers file"):
-        prepared(tmp_path, {"answers_file": "nope.txt"})
+        render_case(tmp_path, {"answers_file": "nope.txt"})
