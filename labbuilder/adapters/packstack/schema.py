@@ -1,36 +1,26 @@
 """Packstack's own answer-file schema, and a check of answers against it.
 
-With ``recorder`` (its dry run), the only module that imports ``packstack``. The schema comes
-from the installed plugins (``run_setup.loadPlugins()`` + ``initPluginsConfig()``), loaded
-once per process. Loading
-Packstack has side effects that are undone or avoided here: importing ``basedefs`` makes a log
-directory under /var/tmp/packstack and re-points its ``latest`` link, and several plugins ask
-the network for the local IP address (which fails on a host without a default route).
+The schema comes from the installed plugins (``run_setup.loadPlugins()`` +
+``initPluginsConfig()``, in ``plugins``), loaded once per process.
 """
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import functools
 import importlib.metadata
 import importlib.util
-import io
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from labbuilder.adapters.packstack import plugins
 from labbuilder.adapters.packstack import rules as pr
 from labbuilder.adapters.packstack.answerfile import Problem, raise_for
-from labbuilder.errors import ToolError
 
 __all__ = ["Option", "Problem", "Schema", "load_schema", "raise_for"]
 
-_PACKSTACK_VAR_DIR = Path("/var/tmp/packstack")  # noqa: S108 - Packstack's own fixed path
-_LOCAL_IP = "LOCAL-IP-OF-THE-PACKSTACK-HOST"
 _LOCAL_IP_EXPR = "utils.get_localhost_ip()"
 Validator = Callable[[Any, list[Any]], object]
 
@@ -296,7 +286,7 @@ def load_schema() -> Schema:
     skipped = set(pr.SKIPPED)
     if importlib.util.find_spec("ldap") is None:  # Packstack's LDAP checks need python-ldap
         skipped |= {"validate_ldap_url", "validate_ldap_dn"}
-    groups, validators = _packstack_groups()
+    groups, validators = plugins.load_groups()
     options: dict[str, Option] = {}
     rules: dict[str, tuple[_Rule, ...]] = {}
     gates: dict[str, _Group] = {}
@@ -335,8 +325,8 @@ def _option(param: Any, group: str) -> Option:
     default = "" if param.DEFAULT_VALUE is None else str(param.DEFAULT_VALUE)
     if key in pr.COMPUTED_DEFAULTS:
         default = f"<expr> {pr.COMPUTED_DEFAULTS[key]}"
-    elif _LOCAL_IP in default:
-        default = "<expr> " + default.replace(_LOCAL_IP, _LOCAL_IP_EXPR)
+    elif plugins.LOCAL_IP in default:
+        default = "<expr> " + default.replace(plugins.LOCAL_IP, _LOCAL_IP_EXPR)
     validators = tuple(f.__name__ for f in param.VALIDATORS or ())
     choices = () if "validate_regexp" in validators else param.OPTION_LIST or ()
     return Option(
@@ -351,55 +341,3 @@ def _option(param: Any, group: str) -> Option:
         secret=bool(param.MASK_INPUT),
         processors=tuple(f.__name__ for f in param.PROCESSORS or ()),
     )
-
-
-def _packstack_groups() -> tuple[list[Any], Any]:
-    """Packstack's option groups and its validators module, loaded without leaving traces."""
-    fresh = "packstack.installer.basedefs" not in sys.modules
-    latest = _PACKSTACK_VAR_DIR / "latest"
-    had_dir = _PACKSTACK_VAR_DIR.is_dir()
-    old_link = str(latest.readlink()) if latest.is_symlink() else None
-    saved_path = list(sys.path)
-    printed = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(printed):
-            from packstack.installer import run_setup, utils, validators  # noqa: PLC0415
-
-            if not run_setup.controller.getAllGroups():
-                real_local_ip = utils.get_localhost_ip
-                utils.get_localhost_ip = lambda: _LOCAL_IP
-                try:
-                    run_setup.loadPlugins()
-                    run_setup.initPluginsConfig()
-                finally:
-                    utils.get_localhost_ip = real_local_ip
-            return list(run_setup.controller.getAllGroups()), validators
-    except (Exception, SystemExit) as err:
-        said = " ".join((printed.getvalue() or str(err)).split())
-        raise ToolError(
-            f"cannot load Packstack's option schema: {said} - "
-            "fix that, or reinstall packstack==26.0.0 into the venv"
-        ) from err
-    finally:
-        sys.path[:] = saved_path
-        if fresh:
-            _undo_var_dir(had_dir, old_link)
-
-
-def _undo_var_dir(had_dir: bool, old_link: str | None) -> None:
-    """Remove the empty log directory importing Packstack made, and restore ``latest``."""
-    basedefs = sys.modules.get("packstack.installer.basedefs")
-    if basedefs is None:
-        return
-    ours = Path(basedefs.VAR_DIR)
-    latest = _PACKSTACK_VAR_DIR / "latest"
-    with contextlib.suppress(OSError):
-        ours.rmdir()
-    with contextlib.suppress(OSError):
-        if latest.is_symlink() and str(latest.readlink()) == ours.name:
-            latest.unlink()
-            if old_link is not None:
-                latest.symlink_to(old_link)
-    if not had_dir:
-        with contextlib.suppress(OSError):
-            _PACKSTACK_VAR_DIR.rmdir()
