@@ -21,7 +21,7 @@ from invoke.tasks import task
 from labbuilder import commands
 from labbuilder.errors import AnswerFileError, LabError
 
-FLAGS = commands.context.FLAGS
+FLAGS = commands.flags.FLAGS
 #: Each lab flag as the task parameter it is: name -> (default, help).
 LAB_FLAGS: dict[str, tuple[Any, str]] = {
     f.option: (False if f.form == "switch" else None, f.help) for f in FLAGS
@@ -37,12 +37,12 @@ def exit_for(err: LabError) -> Exit:
     return Exit(f"error: {err.message}", code=err.exit_code)
 
 
-def _flags(kwargs: dict[str, Any]) -> commands.context.Flags:
+def _flags(kwargs: dict[str, Any]) -> commands.flags.Flags:
     values = {f.name: kwargs.pop(f.option) for f in FLAGS}
     for f in FLAGS:
         if f.repeatable:
             values[f.name] = tuple(values[f.name] or ())
-    return commands.context.Flags(**values)
+    return commands.flags.Flags(**values)
 
 
 def lab_task(**extra: tuple[Any, str]) -> Callable[[Callable[..., Any]], Any]:
@@ -98,7 +98,7 @@ LAB = {"lab": LAB_FLAGS["lab"][1]}
 
 
 @lab_task()
-def plan(c: Context, flags: commands.context.Flags) -> None:
+def plan(c: Context, flags: commands.flags.Flags) -> None:
     """Print the lab that would be built: nodes, roles, addresses, sizes, host totals."""
     echo(commands.plan.plan(cfg(c), flags))
 
@@ -107,13 +107,13 @@ SHOW_IGNORED = (False, "list every answer-file key Packstack would ignore (else 
 
 
 @lab_task(show_ignored=SHOW_IGNORED)
-def render(c: Context, flags: commands.context.Flags, show_ignored: bool) -> None:
+def render(c: Context, flags: commands.flags.Flags, show_ignored: bool) -> None:
     """Write labs/<lab>/: Vagrantfile, answers.txt (validated), lab.yaml, secrets.yaml."""
     echo(commands.render.render(cfg(c), flags, show_ignored=show_ignored))
 
 
 @lab_task(force=(False, "only warn where the host lacks memory (overcommit)"))
-def preflight(c: Context, flags: commands.context.Flags, force: bool) -> None:
+def preflight(c: Context, flags: commands.flags.Flags, force: bool) -> None:
     """Check the host can run the lab: tools, KVM, nesting, memory, disk, subnets, box."""
     lines, failed = commands.preflight.check(cfg(c), flags, force=force)
     echo(lines)
@@ -127,7 +127,7 @@ def preflight(c: Context, flags: commands.context.Flags, force: bool) -> None:
     show_ignored=SHOW_IGNORED,
 )
 def up(
-    c: Context, flags: commands.context.Flags, until: str, force: bool, show_ignored: bool
+    c: Context, flags: commands.flags.Flags, until: str, force: bool, show_ignored: bool
 ) -> None:
     """Build the lab, resuming where it stopped: preflight, networks, vms, provision, deploy."""
     options = commands.up.Options(until=until, force=force, show_ignored=show_ignored)
@@ -240,4 +240,4 @@ ns = Collection(
     test_box,
     test,
 )
-ns.configure(commands.context.CONFIG_DEFAULTS)
+ns.configure(commands.flags.CONFIG_DEFAULTS)

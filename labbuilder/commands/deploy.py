@@ -7,7 +7,8 @@ from typing import Any
 
 from labbuilder import state
 from labbuilder.adapters.libvirt import connect
-from labbuilder.commands.context import Flags, lab_dir, prepare
+from labbuilder.commands.context import lab_dir, prepare
+from labbuilder.commands.flags import Flags
 from labbuilder.commands.up import run_for
 from labbuilder.errors import StateError
 from labbuilder.reporter import Reporter

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from labbuilder.commands.context import Flags, prepare
+from labbuilder.commands.context import prepare
+from labbuilder.commands.flags import Flags
 from labbuilder.render import planview
 
 

@@ -10,7 +10,8 @@ from typing import Any
 from labbuilder.adapters import hostfacts
 from labbuilder.adapters import vagrant as vagrantctl
 from labbuilder.adapters.libvirt import Virt, connect
-from labbuilder.commands.context import Flags, prepare
+from labbuilder.commands.context import prepare
+from labbuilder.commands.flags import Flags
 from labbuilder.model.lab import Lab
 from labbuilder.model.planner import network_names
 from labbuilder.stages import box as boxfetch

@@ -11,7 +11,8 @@ from labbuilder import state
 from labbuilder.adapters import vagrant as vagrantctl
 from labbuilder.adapters.libvirt import Virt, connect
 from labbuilder.adapters.ssh import Remote
-from labbuilder.commands.context import Flags, box_cache, locked_sha256, prepare
+from labbuilder.commands.context import box_cache, locked_sha256, prepare
+from labbuilder.commands.flags import Flags
 from labbuilder.commands.preflight import run_checks
 from labbuilder.errors import PreflightError, StateError
 from labbuilder.labdir import LabDir

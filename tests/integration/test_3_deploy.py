@@ -25,7 +25,8 @@ from rich.console import Console
 
 from labbuilder.adapters.packstack.run import FILES, start_script
 from labbuilder.adapters.ssh import Remote
-from labbuilder.commands.context import Flags, host_virt, settings_for
+from labbuilder.commands.context import host_virt, settings_for
+from labbuilder.commands.flags import Flags
 from labbuilder.errors import DeployError
 from labbuilder.labdir import LabDir
 from labbuilder.model import lockfile

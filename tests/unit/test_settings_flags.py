@@ -8,7 +8,7 @@ from dataclasses import fields
 
 import pytest
 
-from labbuilder.commands.context import Flags
+from labbuilder.commands.flags import Flags
 from labbuilder.errors import ConfigError
 from labbuilder.model.settings import FLAGS, Settings, flag_layer, resolve
 from tests.conftest import INVOKE, ROOT

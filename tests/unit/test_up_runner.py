@@ -13,6 +13,7 @@ from rich.console import Console
 from labbuilder import state
 from labbuilder.adapters.ssh import Remote
 from labbuilder.commands import context, render, up
+from labbuilder.commands.flags import Flags
 from labbuilder.errors import StateError
 from labbuilder.labdir import LabDir
 from labbuilder.model.boxes import TEST_BOX_NAME
@@ -145,13 +146,13 @@ def test_a_changed_node_set_brings_the_vms_in_line(tmp_path, before, after):
 )
 def test_other_layout_changes_are_refused_and_change_nothing(tmp_path, flags, change):
     config = {"labs_dir": str(tmp_path / "labs"), "lab": {}}
-    render.render(config, context.Flags(lab=LAB, nodes=3, box="testbox"))
+    render.render(config, Flags(lab=LAB, nodes=3, box="testbox"))
     labdir = context.lab_dir(config, LAB)
     st = state.LabState().finish("networks", 1.0).finish("vms", 1.0)
     state.save(labdir, st)
     before = {p.name: p.read_bytes() for p in labdir.root.iterdir()}
     with pytest.raises(StateError, match=f"built with another layout.*{change}"):
-        up.up(config, context.Flags(lab=LAB, **flags), up.Options(until="vms"))
+        up.up(config, Flags(lab=LAB, **flags), up.Options(until="vms"))
     assert {p.name: p.read_bytes() for p in labdir.root.iterdir()} == before
     assert json.loads(labdir.inventory.read_text())["lab"] == LAB
 
