@@ -8,7 +8,7 @@ demo provisioning off). Both files carry passwords and are written 0600.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -19,7 +19,6 @@ from openstack.connection import Connection
 from openstack.exceptions import NotFoundException
 from openstack.identity.v3._proxy import Proxy as IdentityV3
 
-from labbuilder.adapters.packstack import answerfile
 from labbuilder.labdir import PRIVATE, LabDir, write_atomic
 from labbuilder.model import secrets
 from labbuilder.model.lab import Lab
@@ -98,18 +97,18 @@ def build_openrc(lab_name: str, url: str, admin: Account) -> str:
     return "\n".join(lines) + "\n"
 
 
-def accounts(labdir: LabDir) -> tuple[Account, Account]:
-    """Admin (the answer file's Keystone admin password) and demo (the lab's password)."""
+def accounts(labdir: LabDir, answers: Mapping[str, str]) -> tuple[Account, Account]:
+    """Admin (the Keystone admin password of ``answers``, the lab's answer file as parsed) and
+    demo (the lab's password)."""
     password = secrets.parse(labdir.secrets.read_text(encoding="utf-8"), str(labdir.secrets))
     lab_password = password or ""
-    answers = answerfile.parse(labdir.answers.read_text(encoding="utf-8"), str(labdir.answers))
     admin_password = answers.get("CONFIG_KEYSTONE_ADMIN_PW") or lab_password
     return Account("admin", "admin", admin_password), Account(DEMO, DEMO, lab_password)
 
 
-def write(lab: Lab, labdir: LabDir) -> tuple[Path, Path]:
+def write(lab: Lab, labdir: LabDir, answers: Mapping[str, str]) -> tuple[Path, Path]:
     """Write clouds.yaml and openrc (0600) for ``lab``; their paths."""
-    admin, demo = accounts(labdir)
+    admin, demo = accounts(labdir, answers)
     url = auth_url(lab)
     clouds, openrc = clouds_path(labdir), openrc_path(labdir)
     write_atomic(clouds, build_clouds_yaml(lab.name, url, admin, demo), PRIVATE)

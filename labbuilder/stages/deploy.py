@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from keystoneauth1.exceptions import ClientException
 from openstack.exceptions import SDKException
 
+from labbuilder.adapters.packstack import answerfile
 from labbuilder.adapters.packstack.output import (
     FinishedStep,
     ParserState,
@@ -265,7 +266,8 @@ def record(
     lab: Lab, labdir: LabDir, remote: Remote, reporter: Reporter, box_sha256: str | None
 ) -> None:
     """clouds.yaml, openrc and lab.lock on the host; the demo project and user on EL9."""
-    clouds, openrc = cloudconfig.write(lab, labdir)
+    answers = answerfile.parse(labdir.answers.read_text(encoding="utf-8"), str(labdir.answers))
+    clouds, openrc = cloudconfig.write(lab, labdir, answers)
     ctl = lab.controller.name
     lock = lockfile.LabLock(
         lab=lab.name,
@@ -282,7 +284,7 @@ def record(
     if lab.box.os_family != "el9":
         reporter.say(f"demo project and user: skipped (box {lab.box.name} runs no Keystone)")
         return
-    _, demo = cloudconfig.accounts(labdir)
+    _, demo = cloudconfig.accounts(labdir, answers)
     try:
         with contextlib.closing(cloudconfig.connect(clouds, lab.name)) as conn:
             done = cloudconfig.ensure_demo(conn, demo.password)

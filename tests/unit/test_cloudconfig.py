@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from openstack.config.loader import OpenStackConfig
 
+from labbuilder.adapters.packstack import answerfile
 from labbuilder.labdir import LabDir
 from labbuilder.model import secrets
 from labbuilder.model.planner import plan
@@ -85,7 +86,7 @@ def test_write(tmp_path: Path, answers: str, admin_password: str) -> None:
     labdir = LabDir(tmp_path)
     labdir.secrets.write_text(secrets.dump("lab-pw"))
     labdir.answers.write_text(answers)
-    clouds, openrc = cloudconfig.write(lab, labdir)
+    clouds, openrc = cloudconfig.write(lab, labdir, answerfile.parse(answers, "answers.txt"))
     assert [stat.S_IMODE(p.stat().st_mode) for p in (clouds, openrc)] == [0o600, 0o600]
     config = OpenStackConfig(config_files=[str(clouds)])
     admin = config.get_one(cloud="poc").config["auth"]
