@@ -7,8 +7,6 @@ from collections.abc import Callable
 
 from rich.console import Console
 
-from labbuilder.adapters.vagrant import parse_line
-
 
 class Reporter:
     def __init__(self, console: Console | None = None, clock: Callable[[], float] = time.monotonic):
@@ -40,11 +38,3 @@ class Reporter:
         now = self.clock()
         since = now - self.node_started.setdefault(name, now)
         self.say(f"{name:<12} +{since:5.0f}s  {message}")
-
-    def vagrant_line(self, line: str) -> None:
-        """Show vagrant's per-machine steps; drop its download progress noise."""
-        step = parse_line(line)
-        if step is not None:
-            self.node(step.node, step.message)
-        elif "rror" in line:
-            self.say(line.strip(), "red")
