@@ -1,7 +1,7 @@
 """The package's layers, read from the imports of every module with ``ast``.
 
-base (``labbuilder``, ``errors``, ``labdir``, ``reporter``, ``state``) < ``model`` (imports only
-``errors``) < ``render`` and ``adapters`` (not each other) < ``stages`` and ``verify`` (not each
+base (``labbuilder``, ``errors``, ``names``, ``labdir``, ``reporter``, ``state``) < ``model``
+(imports only ``errors`` and ``names``, the two leaves: pure checks that import nothing else) < ``render`` and ``adapters`` (not each other) < ``stages`` and ``verify`` (not each
 other; so ``verify/suites`` reaches neither stages nor commands) < ``commands`` < ``tasks.py``
 (only ``commands`` and ``errors``). A module may import its own layer and the ones allowed below.
 """
@@ -15,11 +15,10 @@ import pytest
 
 from tests.conftest import ROOT
 
-BASE = {"errors", "labdir", "reporter", "state"}
 GROUPS = ("model", "render", "adapters", "stages", "verify", "commands")
 ALLOWED = {
     "base": {"base"},
-    "model": {"model", "errors"},
+    "model": {"model", "errors", "names"},
     "render": {"base", "model", "render"},
     "adapters": {"base", "model", "adapters"},
     "stages": {"base", "model", "render", "adapters", "stages"},
@@ -84,6 +83,15 @@ def project_modules() -> dict[str, str]:
     return {name: Path(path).read_text(encoding="utf-8") for name, path in files.items()}
 
 
+def test_the_leaves_model_may_use_import_nothing_else():
+    modules = project_modules()
+    for leaf in ("labbuilder.errors", "labbuilder.names"):
+        assert [t for t in imported(leaf, modules[leaf]) if layer_of(t)] in (
+            [],
+            ["labbuilder.errors.ConfigError"],
+        )
+
+
 def test_no_module_imports_a_layer_above_its_own():
     modules = project_modules()
     assert len(modules) > 60 and "labbuilder.verify.suites.conftest" in modules
@@ -107,6 +115,7 @@ def test_no_module_imports_a_layer_above_its_own():
         ("labbuilder.verify.report", "def f():\n    from labbuilder.stages import box\n"),
         ("labbuilder.reporter", "from labbuilder.adapters.vagrant import parse_vagrant_line"),
         ("labbuilder.state", "from labbuilder.model.lab import Lab"),
+        ("labbuilder.model.planner", "from labbuilder import labdir"),
         ("tasks", "from labbuilder.model.settings import Settings"),
         ("tasks", "from labbuilder import reporter"),
     ],
@@ -120,6 +129,7 @@ def test_an_import_from_above_is_reported(module, source):
     [
         ("labbuilder.model.lab", "from labbuilder.errors import ConfigError\nimport ipaddress"),
         ("labbuilder.model.planner", "from labbuilder.model import boxes"),
+        ("labbuilder.model.planner", "from labbuilder import names"),
         ("labbuilder.state", "from labbuilder.labdir import LabDir"),
         ("labbuilder.stages.vms", "from labbuilder.adapters.libvirt import Virt"),
         ("labbuilder.stages.vms", "from . import box"),

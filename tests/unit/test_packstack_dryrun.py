@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from labbuilder.adapters.packstack import dryrun
-from tests.unit.test_render import CASES, prepared
+from tests.unit.test_render import CASES, render_case
 
 pytestmark = pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare")
 
@@ -32,7 +32,7 @@ def planned(request, tmp_path_factory) -> tuple[dict[str, Any], dryrun.DryRun]:
     case = request.param
     if case not in _RUNS:
         settings, kvm, nested = CASES[case]
-        files = prepared(tmp_path_factory.mktemp(case), settings, kvm, nested).files
+        files = render_case(tmp_path_factory.mktemp(case), settings, kvm, nested).files
         inventory = json.loads(files["inventory.json"][0])
         _RUNS[case] = (inventory, dryrun.run(files["answers.txt"][0], inventory))
     return _RUNS[case]
@@ -137,7 +137,7 @@ def test_every_node_is_prepared_and_checked_the_way_packstack_does_it(planned):
 
 def test_dry_run_of_a_broken_answer_file_names_packstack_error(tmp_path):
     settings, kvm, nested = CASES["three-node"]
-    files = prepared(tmp_path, settings, kvm, nested).files
+    files = render_case(tmp_path, settings, kvm, nested).files
     inventory = json.loads(files["inventory.json"][0])
     broken = files["answers.txt"][0].replace("CONFIG_COMPUTE_HOSTS=", "CONFIG_COMPUTE_HOSTS=x")
     with pytest.raises(dryrun.ToolError, match=r"Packstack's dry run failed .*ERROR"):
@@ -147,7 +147,7 @@ def test_dry_run_of_a_broken_answer_file_names_packstack_error(tmp_path):
 def test_dry_run_leaves_nothing_under_var_tmp(tmp_path):
     before = set(Path("/var/tmp").iterdir())
     settings, kvm, nested = CASES["aio"]
-    files = prepared(tmp_path, settings, kvm, nested).files
+    files = render_case(tmp_path, settings, kvm, nested).files
     keep = tmp_path / "kept"
     run = dryrun.run(files["answers.txt"][0], json.loads(files["inventory.json"][0]), keep=keep)
     assert set(Path("/var/tmp").iterdir()) == before
@@ -173,7 +173,7 @@ def puppet_validate(manifests: list[Path]) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("case", ["five-node-network", "three-node-ovn-testbox"])
 def test_puppet_parses_the_manifests_packstack_writes(tmp_path, case):
     settings, kvm, nested = CASES[case]
-    files = prepared(tmp_path, settings, kvm, nested).files
+    files = render_case(tmp_path, settings, kvm, nested).files
     keep = tmp_path / "kept"
     dryrun.run(files["answers.txt"][0], json.loads(files["inventory.json"][0]), keep=keep)
     manifests = sorted((keep / "manifests").glob("*.pp"))
