@@ -19,8 +19,9 @@ from labbuilder.adapters.hostfacts import (
     virtualization,
 )
 from labbuilder.errors import PreflightError
+from tests.conftest import FIXTURES
 
-HOSTS = Path(__file__).parent.parent / "fixtures" / "host"
+HOSTS = FIXTURES / "host"
 
 
 @pytest.mark.parametrize(

@@ -29,8 +29,9 @@ from labbuilder.stages.preflight import (
     free_subnet,
     run_checks,
 )
+from tests.conftest import FIXTURES
 
-HOSTS = Path(__file__).parent.parent / "fixtures" / "host"
+HOSTS = FIXTURES / "host"
 TOOLS_OK = Tools("9.0.0", "", "2.3.4", "0.11.2")
 NETS = tuple(IPv4Network(net) for net in ("10.10.0.0/24", "10.20.0.0/24"))
 

@@ -14,6 +14,7 @@ from labbuilder.labdir import LabDir
 from labbuilder.model.settings import resolve
 from labbuilder.render.engine import render, ruby_literal
 from labbuilder.stages import render as stage
+from tests.conftest import FIXTURES
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 REGEN = os.environ.get("LABBUILDER_REGEN_GOLDEN") == "1"
@@ -191,7 +192,7 @@ def test_bad_answer_keys_fail_and_write_nothing(tmp_path, answers, message):
 
 
 def test_seed_fragment_gives_a_clear_report(tmp_path):
-    seed = Path(__file__).resolve().parent.parent / "fixtures" / "answers" / "seed-answers.txt"
+    seed = FIXTURES / "answers" / "seed-answers.txt"
     with pytest.raises(AnswerFileError) as info:
         render_case(tmp_path, {"answers_file": str(seed)})
     assert "CONFIG_NTP_SERVERS=kr.pool.ntp.org contradicts the lab" in str(info.value)

@@ -11,15 +11,16 @@ import pytest
 
 from labbuilder.adapters import shell
 from labbuilder.errors import ToolError
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "shell"
+SHELL_OUTPUT = FIXTURES / "shell"
 
 
 @pytest.mark.parametrize(
     ("output", "cause"),
     [
         (  # recorded: `vagrant up` of the test box with QEMU unable to reach /root/.vagrant.d
-            (FIXTURES / "vagrant-up-kernel-denied.txt").read_text(),
+            (SHELL_OUTPUT / "vagrant-up-kernel-denied.txt").read_text(),
             "Call to virDomainCreateWithFlags failed: internal error: qemu unexpectedly closed "
             "the monitor: qemu: could not open kernel file '/root/.vagrant.d/boxes/"
             "labbuilder-VAGRANTSLASH-testbox/0/libvirt/vmlinuz': Permission denied",

@@ -6,17 +6,15 @@ in tests/integration/test_suites_keystone.py.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from labbuilder.verify import catalog
 from labbuilder.verify.catalog import Answer, Endpoint
 from labbuilder.verify.expected import CatalogService
+from tests.conftest import FIXTURES
 
-CATALOG = json.loads(
-    (Path(__file__).parent.parent / "fixtures" / "verify" / "keystone" / "catalog.json").read_text()
-)
+CATALOG = json.loads((FIXTURES / "verify" / "keystone" / "catalog.json").read_text())
 ENDPOINTS = catalog.parse_catalog(CATALOG)
 DEAD = Endpoint("volumev3", "cinderv3", "public", "RegionOne", "http://127.0.0.1:9/v3/p1")
 

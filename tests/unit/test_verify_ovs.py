@@ -5,13 +5,13 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Address
-from pathlib import Path
 
 import pytest
 
 from labbuilder.verify import ovs
+from tests.conftest import FIXTURES
 
-OVS = Path(__file__).parent.parent / "fixtures" / "verify" / "ovs"
+OVS = FIXTURES / "verify" / "ovs"
 IP = {"controller": "192.168.10.10", "compute1": "192.168.10.20", "compute2": "192.168.10.21"}
 
 

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from labbuilder.verify import report, results
+from tests.conftest import FIXTURES
 
-RECORDED = (
-    Path(__file__).parent.parent / "fixtures" / "verify" / "junit" / "provision-unreachable.xml"
-)
+RECORDED = FIXTURES / "verify" / "junit" / "provision-unreachable.xml"
 NOT_DEPLOYED = (
     "OpenStack is not deployed on lab poc (recorded stage: provision): run `invoke up` to deploy it"
 )
