@@ -203,6 +203,34 @@ def verify(
     echo(commands.verify.verify(cfg(c), lab, only=only, junit=junit, report=report, on_line=print))
 
 
+@task(
+    iterable=["compare"],
+    help={
+        **LAB,
+        "compare": "two run ids (`--compare A --compare B`): which steps got slower",
+        "runs": "list the runs in the lab's timeline",
+    },
+)
+@plain_task
+def report(
+    c: Context, lab: str | None = None, compare: list[str] | None = None, runs: bool = False
+) -> None:
+    """Write labs/<lab>/report/index.html (topology, timeline, verify results) and report.md."""
+    if runs:
+        echo(commands.report.list_runs(cfg(c), lab))
+    elif compare:
+        echo(commands.report.compare(cfg(c), lab, compare))
+    else:
+        echo(commands.report.report(cfg(c), lab))
+
+
+@task(help={**LAB, "output": "tarball path (default labs/<lab>/bundle-<time>.tar.gz)"})
+@plain_task
+def bundle(c: Context, lab: str | None = None, output: str | None = None) -> None:
+    """One redacted tarball to rebuild the lab and read its logs (`invoke up --from BUNDLE`)."""
+    echo(commands.bundle.bundle(cfg(c), lab, output, on_line=print))
+
+
 @task(name="test-box")
 @plain_task
 def test_box(c: Context) -> None:
@@ -232,6 +260,8 @@ ns = Collection(
     up,
     deploy,
     verify,
+    report,
+    bundle,
     down,
     status,
     list_,

@@ -18,6 +18,7 @@ import libvirt
 
 from labbuilder.errors import ToolError
 from labbuilder.model.lab import Lab, Network
+from labbuilder.model.topology import LiveNetwork, LiveNic
 
 LEASE_DIR = Path("/var/lib/libvirt/dnsmasq")
 
@@ -80,6 +81,38 @@ def parse_reservations(xml: str) -> list[Reservation]:
         Reservation(h.get("mac", ""), h.get("ip", ""), h.get("name", ""))
         for h in _parse(xml).iter("host")
     ]
+
+
+def parse_network(xml: str, active: bool = True) -> LiveNetwork:
+    """A network's name, Linux bridge and first IPv4 subnet from its XML."""
+    root = _parse(xml)
+    bridge = root.find("bridge")
+    subnets = parse_subnets(xml)
+    return LiveNetwork(
+        name=root.findtext("name") or "",
+        bridge=bridge.get("name", "") if bridge is not None else "",
+        subnet=str(subnets[0]) if subnets else "",
+        active=active,
+    )
+
+
+def parse_domain_nics(xml: str) -> list[LiveNic]:
+    """A domain's network interfaces in XML order (the guest's eth0, eth1...)."""
+    out = []
+    for iface in _parse(xml).findall("devices/interface"):
+        source, mac = iface.find("source"), iface.find("mac")
+        target, model = iface.find("target"), iface.find("model")
+        out.append(
+            LiveNic(
+                network=(source.get("network") or source.get("bridge") or "")
+                if source is not None
+                else "",
+                mac=mac.get("address", "") if mac is not None else "",
+                device=target.get("dev", "") if target is not None else "",
+                model=model.get("type", "") if model is not None else "",
+            )
+        )
+    return out
 
 
 def _bridge_name(net: Any) -> str:
@@ -184,11 +217,45 @@ class Virt:
         return True
 
     def domains(self, prefix: str) -> dict[str, bool]:
-        """name -> running, for domains whose name starts with ``prefix``."""
+        """name -> running, for domains whose name starts with ``prefix``. A domain removed
+        while this looks (another lab going down) is left out."""
+        out = {}
+        for d in self.conn.listAllDomains():
+            try:
+                if d.name().startswith(prefix):
+                    out[d.name()] = bool(d.isActive())
+            except libvirt.libvirtError:
+                continue
+        return out
+
+    def network_xml(self, name: str) -> tuple[str, bool]:
+        """A network's XML and whether it is active."""
+        try:
+            net = self.conn.networkLookupByName(name)
+            return str(net.XMLDesc(0)), bool(net.isActive())
+        except libvirt.libvirtError as err:
+            raise _error(f"network {name}", err) from None
+
+    def domain_xml(self, name: str) -> str:
+        try:
+            return str(self.conn.lookupByName(name).XMLDesc(0))
+        except libvirt.libvirtError as err:
+            raise _error(f"domain {name}", err) from None
+
+    def domain_addresses(self, name: str) -> dict[str, tuple[str, ...]]:
+        """MAC -> IPv4 addresses libvirt's DHCP leases give a running domain's NICs."""
+        try:
+            dom = self.conn.lookupByName(name)
+            if not dom.isActive():
+                return {}
+            found = dom.interfaceAddresses(libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE, 0)
+        except libvirt.libvirtError:
+            return {}  # no lease yet, or a network without DHCP
         return {
-            d.name(): bool(d.isActive())
-            for d in self.conn.listAllDomains()
-            if d.name().startswith(prefix)
+            str(info.get("hwaddr", "")).lower(): tuple(
+                str(a["addr"]) for a in info.get("addrs") or [] if a.get("type") == 0
+            )
+            for info in found.values()
         }
 
     def domain_disks(self, name: str) -> list[str]:

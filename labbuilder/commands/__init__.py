@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from labbuilder.commands import (
+        bundle,
         context,
         deploy,
         down,
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
         plan,
         preflight,
         render,
+        report,
         ssh,
         status,
         testbox,
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "bundle",
     "context",
     "deploy",
     "down",
@@ -36,6 +39,7 @@ __all__ = [
     "plan",
     "preflight",
     "render",
+    "report",
     "ssh",
     "status",
     "testbox",

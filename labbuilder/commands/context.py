@@ -11,6 +11,7 @@ import yaml
 
 from labbuilder import PROJECT_ROOT
 from labbuilder.adapters import hostfacts
+from labbuilder.commands import bundlefile
 from labbuilder.commands.flags import CONFIG_DEFAULTS, Flags
 from labbuilder.errors import ConfigError
 from labbuilder.labdir import LabDir
@@ -58,25 +59,34 @@ def read_yaml(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
-def lock_layer(path: Path) -> tuple[dict[str, Any], Path | None]:
-    """Settings pinned by a lock file, and the lab file saved beside it (if any)."""
+def read_lock(path: Path) -> tuple[lockfile.LabLock, dict[str, Any] | None]:
+    """The lock of ``--from`` (a lab.lock, or a bundle holding one) and, from a bundle, its
+    settings."""
+    if bundlefile.is_bundle(path):
+        text, settings = bundlefile.read(path)
+        return lockfile.load(text, f"{path}:lab.lock"), settings
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ConfigError(f"cannot read lock file {path} ({err.strerror}): check --from") from None
-    lock = lockfile.load(text, str(path))
+    return lockfile.load(text, str(path)), None
+
+
+def lock_layer(path: Path) -> tuple[dict[str, Any], Path | dict[str, Any] | None]:
+    """Settings pinned by a lock file, and the lab file saved beside it (a bundle's settings)."""
+    lock, settings = read_lock(path)
     beside = path.with_name("lab.yaml")
-    return {"lab": lock.lab, "release": lock.release, "box": lock.box_name}, (
-        beside if beside.is_file() else None
-    )
+    pins = {"lab": lock.lab, "release": lock.release, "box": lock.box_name}
+    if settings is not None:
+        return pins, settings
+    return pins, (beside if beside.is_file() else None)
 
 
 def locked_sha256(flags: Flags) -> str | None:
-    """The box file digest a ``--from`` lock file pins, if any."""
+    """The box file digest a ``--from`` lock file (or bundle) pins, if any."""
     if not flags.from_lock:
         return None
-    lock = lockfile.load(Path(flags.from_lock).read_text(encoding="utf-8"), flags.from_lock)
-    return lock.box_sha256
+    return read_lock(Path(flags.from_lock))[0].box_sha256
 
 
 def settings_for(config: Mapping[str, Any], flags: Flags) -> tuple[Settings, LabDir]:
@@ -86,13 +96,22 @@ def settings_for(config: Mapping[str, Any], flags: Flags) -> tuple[Settings, Lab
     cli = flags.layer()
     pins: dict[str, Any] = {}
     lab_file = flags.lab_file
+    bundled: dict[str, Any] | None = None
     if flags.from_lock:
         pins, beside = lock_layer(Path(flags.from_lock))
-        lab_file = lab_file or (str(beside) if beside else None)
+        if isinstance(beside, dict):
+            bundled = beside if not lab_file else None
+        else:
+            lab_file = lab_file or (str(beside) if beside else None)
         if flags.lab:
             pins["lab"] = flags.lab
     name = flags.lab or str(pins.get("lab") or defaults.get("lab") or Settings().lab)
-    if lab_file:
+    if bundled is not None:
+        file_layer = dict(bundled)
+        name = flags.lab or str(pins.get("lab") or file_layer.get("lab") or name)
+        file_layer["lab"] = name
+        source = f"{flags.from_lock}:lab.yaml"
+    elif lab_file:
         file_layer = read_yaml(Path(lab_file), "lab file")
         name = flags.lab or str(pins.get("lab") or file_layer.get("lab") or name)
         file_layer["lab"] = name

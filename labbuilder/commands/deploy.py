@@ -7,6 +7,7 @@ from typing import Any
 
 from labbuilder import state
 from labbuilder.adapters.libvirt import connect
+from labbuilder.commands import timing
 from labbuilder.commands.context import lab_dir, prepare
 from labbuilder.commands.flags import Flags
 from labbuilder.commands.up import run_for
@@ -40,7 +41,12 @@ def deploy(
             f"lab {lab.name} is already deployed: "
             f"`invoke deploy --lab {lab.name} --force` runs Packstack again"
         ]
+    reporter = reporter or Reporter()
     with connect(lab.libvirt_uri) as virt:
-        run = run_for(config, lab, labdir, virt, reporter or Reporter())
+        run = run_for(config, lab, labdir, virt, reporter)
+        timing.attach(reporter, labdir)
         runner.run_stage(run, st.reset_from("deploy"), "deploy")
-    return [f"lab {lab.name} deployed; check it with `invoke verify --lab {lab.name}`"]
+    return [
+        *timing.summary(reporter),
+        f"lab {lab.name} deployed; check it with `invoke verify --lab {lab.name}`",
+    ]

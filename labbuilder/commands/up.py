@@ -11,6 +11,7 @@ from labbuilder import state
 from labbuilder.adapters import vagrant as vagrantctl
 from labbuilder.adapters.libvirt import Virt, connect
 from labbuilder.adapters.ssh import Remote
+from labbuilder.commands import timing
 from labbuilder.commands.context import box_cache, locked_sha256, prepare
 from labbuilder.commands.flags import Flags
 from labbuilder.commands.preflight import run_checks
@@ -99,8 +100,10 @@ def up(
         if until != "networks" and not st.done("vms"):
             run.box()  # before anything is created: a box that cannot be had stops here
         render_stage.write(rendered, labdir)
+        timing.attach(reporter, labdir)
         st = runner.run_until(run, runner.reconcile(run, st), until)
     return [
+        *timing.summary(reporter),
         f"lab {lab.name} reached stage {st.reached}; `invoke status --lab {lab.name}` shows it",
         f"check it with `invoke verify --lab {lab.name}`",
     ]

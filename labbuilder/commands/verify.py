@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from labbuilder import state
+from labbuilder.commands import timing
 from labbuilder.commands.context import lab_dir
 from labbuilder.errors import StateError
 from labbuilder.verify import runner
@@ -29,14 +31,18 @@ def verify(
         )
     junit_path = Path(junit) if junit else labdir.root / "verify" / "junit.xml"
     report_path = Path(report) if report else labdir.root / "verify" / "report.md"
-    runner.run(
-        labdir.inventory,
-        labdir.ssh_config,
-        state.load(labdir).reached,
-        only=only,
-        junit=junit_path,
-        report=report_path,
-        clouds_yaml=labdir.root / "clouds.yaml",
-        on_line=on_line,  # live pytest output, then the summary
-    )
+    started = time.time()
+    try:
+        runner.run(
+            labdir.inventory,
+            labdir.ssh_config,
+            state.load(labdir).reached,
+            only=only,
+            junit=junit_path,
+            report=report_path,
+            clouds_yaml=labdir.root / "clouds.yaml",
+            on_line=on_line,  # live pytest output, then the summary
+        )
+    finally:
+        timing.record_verify(labdir, junit_path, started, time.time())
     return [f"report: {report_path}", f"JUnit: {junit_path}"]

@@ -128,7 +128,7 @@ SOURCE_FLAGS = (
     Flag("lab_file", "YAML file of lab settings (flags override it)"),
     Flag(
         "from_lock",
-        "lab.lock of a built lab: rebuild it with the same release and box build",
+        "lab.lock or `invoke bundle` tarball of a built lab: rebuild it (same release, box)",
         param="from_",
     ),
 )

@@ -41,7 +41,8 @@ def environment(root: Path = PROJECT_ROOT) -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,  # noqa: S701 - output is Ruby and INI, never HTML
+        # Ruby and INI are written verbatim; HTML templates (*.html.j2) escape every value
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
     )
     env.filters["rb"] = ruby_literal
     return env

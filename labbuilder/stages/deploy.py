@@ -25,6 +25,7 @@ from labbuilder.adapters.packstack.output import (
     ParserState,
     Progress,
     extract_failure,
+    manifest_host,
     parse_line,
 )
 from labbuilder.adapters.packstack.run import (
@@ -197,6 +198,7 @@ def deploy(
         poll_seconds=poll_seconds,
         timeout_seconds=timeout_seconds,
     )
+    record_steps(lab, followed, reporter)
     logs = collect_logs(remote, ctl, followed, labdir, reporter)
     if followed.rc != 0:
         raise failure_error(lab, followed, logs, reporter)
@@ -204,6 +206,18 @@ def deploy(
     for note in followed.progress.notes:
         reporter.say(f"  * {note.splitlines()[0]}")
     record(lab, labdir, remote, reporter, box_sha256)
+
+
+def record_steps(lab: Lab, followed: Followed, reporter: Reporter) -> None:
+    """Each finished Packstack step (on the controller) and manifest (on its host) as an event."""
+    offset = time.time() - time.monotonic()  # follow() timed them on the monotonic clock
+    for step in followed.progress.finished:
+        node = lab.controller.name
+        if step.is_manifest:
+            host = manifest_host(step.name)
+            node = next((n.name for n in lab.nodes if str(n.external_ip) == host), host)
+        result = "ok" if step.ok else "failed"
+        reporter.event(node, step.name, offset + step.started, offset + step.finished, result)
 
 
 def _still_running(remote: Remote, node: str, handle: Handle) -> bool:

@@ -93,7 +93,8 @@ def reconcile(run: Run, st: state.LabState) -> state.LabState:
 def run_stage(run: Run, st: state.LabState, name: str) -> state.LabState:
     start = time.monotonic()
     run.reporter.say(f"stage {name} ...")
-    run.step(name)()
+    with run.reporter.staged(name):
+        run.step(name)()
     st = st.finish(name, time.monotonic() - start)
     if name == "vms":
         st = replace(st, nodes=tuple(n.name for n in run.lab.nodes))
