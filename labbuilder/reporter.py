@@ -47,6 +47,9 @@ class Reporter:
     def ok(self, text: str) -> None:
         self.say(text, "green")
 
+    def error(self, text: str) -> None:
+        self.say(text, "red")
+
     def warn(self, text: str) -> None:
         self.say(f"WARNING: {text}", "bold yellow")
 

@@ -1,4 +1,10 @@
-"""The one place labbuilder starts local processes (vagrant CLI extras, ssh, scp, scripts)."""
+"""``run``: how labbuilder starts a local process (ssh, scp, ``vagrant up``, ``vagrant
+--version``, scripts, pytest for ``invoke verify``), captured, or streamed line by line.
+
+Processes that libraries start for us do not come through here: python-vagrant's own calls
+(status, ssh-config, ssh, destroy, box and plugin lists, in ``adapters/vagrant.py``),
+testinfra's SSH sessions in the verify suites, and invoke's ``c.run`` in ``tasks.py``.
+"""
 
 from __future__ import annotations
 

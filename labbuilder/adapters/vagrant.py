@@ -1,7 +1,11 @@
 """Vagrant adapter: the only module that imports python-vagrant (``vagrant``).
 
-python-vagrant raises on a failed ``up``/``destroy`` but only logs failures of ``status``,
-``ssh_config`` and friends, so their results are checked here.
+``vagrant up`` runs through ``shell.run`` like every other process labbuilder starts, its
+output streamed line by line and parsed here into plain events (a machine's step, an error
+line) for the caller. python-vagrant runs the short read and destroy calls (status,
+ssh-config, ssh, destroy, box and plugin lists): it raises ``CalledProcessError`` when vagrant
+exits non-zero and ``RuntimeError`` when vagrant is not on PATH, and an empty or odd answer
+is no error to it, so its results are checked here.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +24,8 @@ from labbuilder.errors import ToolError
 
 LINE = re.compile(r"^==> (?P<node>[A-Za-z0-9._-]+): (?P<message>.*)$")
 ENV = {"VAGRANT_CHECKPOINT_DISABLE": "1", "VAGRANT_DEFAULT_PROVIDER": "libvirt"}
+Failed = (subprocess.CalledProcessError, RuntimeError)
+"""What python-vagrant raises: vagrant exited non-zero, or is not on PATH."""
 
 
 @dataclass(frozen=True)
@@ -29,15 +35,32 @@ class Machine:
 
 
 @dataclass(frozen=True)
-class Step:
+class MachineStep:
+    """One step vagrant reports for one machine while bringing it up."""
+
     node: str
     message: str
 
 
-def parse_line(line: str) -> Step | None:
-    """``==> compute1: Creating domain...`` -> Step("compute1", "Creating domain...")."""
+def parse_vagrant_line(line: str) -> MachineStep | None:
+    """``==> compute1: Creating domain...`` -> MachineStep("compute1", "Creating domain...")."""
     m = LINE.match(line.strip())
-    return Step(m["node"], m["message"].strip()) if m else None
+    return MachineStep(m["node"], m["message"].strip()) if m else None
+
+
+def is_error_line(line: str) -> bool:
+    """A line of ``vagrant up`` output that reports an error (shown as it comes)."""
+    return "rror" in line
+
+
+def up_argv(names: list[str]) -> list[str]:
+    return ["vagrant", "up", *names, "--provider", "libvirt", "--no-provision"]
+
+
+def parse_version(text: str) -> str | None:
+    """``Vagrant 2.3.4`` -> ``2.3.4``; None for anything else."""
+    m = re.search(r"^Vagrant (\S+)$", text.strip(), re.M)
+    return m[1] if m else None
 
 
 #: Vagrant's home (boxes, its key) when ``VAGRANT_HOME`` is not set. Not root's ~/.vagrant.d:
@@ -77,7 +100,9 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _failure(what: str, err: subprocess.CalledProcessError) -> ToolError:
+def _failure(what: str, err: Exception) -> ToolError:
+    if not isinstance(err, subprocess.CalledProcessError):
+        return ToolError(f"vagrant {what} failed ({err}): install Vagrant or put it on PATH")
     out = err.output.decode() if isinstance(err.output, bytes) else (err.output or "")
     return shell.failure(f"vagrant {what}", err.returncode, str(out))
 
@@ -90,7 +115,7 @@ class Vagrant:
     def status(self) -> list[Machine]:
         try:
             found = self.v.status()
-        except subprocess.CalledProcessError as err:
+        except Failed as err:
             raise _failure("status", err) from None
         if not found:
             raise ToolError(
@@ -98,65 +123,48 @@ class Vagrant:
             )
         return [Machine(s.name, s.state) for s in found]
 
-    def up(self, names: list[str], on_line: Callable[[str], None]) -> None:
-        """Bring up ``names`` (in parallel where the provider allows it), streaming output."""
-        try:
-            lines: Iterator[str] = self._up_stream(names)
-            for line in lines:
-                on_line(line.rstrip("\n"))
-        except subprocess.CalledProcessError as err:
-            raise _failure("up", err) from None
+    def up(
+        self,
+        names: list[str],
+        on_step: Callable[[str, str], None],
+        on_error: Callable[[str], None],
+    ) -> None:
+        """Bring up ``names`` (in parallel where the provider allows it). Each machine's step
+        goes to ``on_step(node, message)`` and each error line to ``on_error`` as it comes;
+        the rest of the output (download progress, settings) is dropped."""
 
-    def _up_stream(self, names: list[str]) -> Iterator[str]:
-        cmd = self.v._make_vagrant_command(
-            ["up", *names, "--provider", "libvirt", "--no-provision"]
-        )
-        proc = subprocess.Popen(
-            cmd,
-            cwd=self.root,
-            env=_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            bufsize=1,
-        )
-        assert proc.stdout is not None
-        tail: list[str] = []
-        with proc:
-            for line in proc.stdout:
-                tail.append(line)
-                yield line
-        if proc.returncode != 0:
-            raise subprocess.CalledProcessError(proc.returncode, cmd, output="".join(tail))
+        def on_line(line: str) -> None:
+            step = parse_vagrant_line(line)
+            if step is not None:
+                on_step(step.node, step.message)
+            elif is_error_line(line):
+                on_error(line.strip())
+
+        done = shell.run(up_argv(names), cwd=self.root, env=_env(), check=False, on_line=on_line)
+        if done.rc != 0:
+            raise shell.failure(f"vagrant up {' '.join(names)}", done.rc, done.output)
 
     def destroy(self, name: str | None = None) -> None:
         try:
             self.v.destroy(vm_name=name)
-        except subprocess.CalledProcessError as err:
+        except Failed as err:
             raise _failure("destroy", err) from None
 
     def run(self, name: str, command: str) -> str | None:
         """Output of ``command`` on ``name`` over ``vagrant ssh``; None when it fails."""
         try:
             return str(self.v.ssh(vm_name=name, command=command))
-        except subprocess.CalledProcessError:
+        except Failed:
             return None
 
     def ssh_config(self, name: str) -> str:
         try:
             text = str(self.v.ssh_config(vm_name=name))
-        except subprocess.CalledProcessError as err:
+        except Failed as err:
             raise _failure(f"ssh-config {name}", err) from None
         if "HostName" not in text:
             raise ToolError(f"vagrant ssh-config {name} gave no address: is the VM running?")
         return text
-
-    def validate(self) -> None:
-        try:
-            self.v.validate(str(self.root))
-        except subprocess.CalledProcessError as err:
-            raise _failure("validate", err) from None
 
 
 def boxes() -> dict[str, str]:
@@ -164,7 +172,7 @@ def boxes() -> dict[str, str]:
     v = vagrant.Vagrant(env=_env(), quiet_stdout=True, quiet_stderr=True)
     try:
         return {b.name: str(b.provider) for b in v.box_list()}
-    except subprocess.CalledProcessError as err:
+    except Failed as err:
         raise _failure("box list", err) from None
 
 
@@ -172,20 +180,22 @@ def box_add(name: str, url: str) -> None:
     v = vagrant.Vagrant(env=_env(), quiet_stdout=True, quiet_stderr=False)
     try:
         v.box_add(name, url, provider="libvirt", force=True)
-    except subprocess.CalledProcessError as err:
+    except Failed as err:
         raise _failure(f"box add {name}", err) from None
 
 
 def version() -> str | None:
+    """Vagrant's version; None when vagrant is missing or does not answer with one."""
     try:
-        return str(vagrant.Vagrant(env=_env()).version())
-    except (OSError, subprocess.CalledProcessError):
+        answer = shell.run(["vagrant", "--version"], env=_env(), check=False, timeout=60)
+    except ToolError:
         return None
+    return parse_version(answer.stdout) if answer.rc == 0 else None
 
 
 def plugins() -> dict[str, str]:
     v = vagrant.Vagrant(env=_env(), quiet_stdout=True, quiet_stderr=True)
     try:
         return {p.name: str(p.version) for p in v.plugin_list()}
-    except (OSError, subprocess.CalledProcessError):
+    except (OSError, *Failed):
         return {}

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import fcntl
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from labbuilder.adapters.libvirt import Virt
-from labbuilder.adapters.vagrant import Vagrant, parse_line
+from labbuilder.adapters.vagrant import Vagrant
 from labbuilder.errors import ToolError
 from labbuilder.labdir import LabDir, write_atomic
 from labbuilder.model.lab import Lab
@@ -75,20 +75,6 @@ def unfinished(lab: Lab, labdir: LabDir, vg: Vagrant) -> list[str]:
     return out
 
 
-def progress(reporter: Reporter) -> Callable[[str], None]:
-    """Where ``vagrant up`` lines go: each machine's steps to its node line, error lines in red,
-    download progress dropped."""
-
-    def show(line: str) -> None:
-        step = parse_line(line)
-        if step is not None:
-            reporter.node(step.node, step.message)
-        elif "rror" in line:
-            reporter.say(line.strip(), "red")
-
-    return show
-
-
 def up(lab: Lab, labdir: LabDir, virt: Virt, vg: Vagrant, reporter: Reporter) -> None:
     clear_leftovers(lab, labdir, virt, reporter)
     for name in unfinished(lab, labdir, vg):
@@ -98,10 +84,10 @@ def up(lab: Lab, labdir: LabDir, virt: Virt, vg: Vagrant, reporter: Reporter) ->
     if not virt.volumes(POOL, box_volume_prefix(lab.box.name)):
         with box_import_lock(labdir.root.parent):
             reporter.say(f"importing box {lab.box.name} with {names[0]} first")
-            vg.up(names[:1], progress(reporter))
+            vg.up(names[:1], reporter.node, reporter.error)
         names = names[1:]
     if names:
-        vg.up(names, progress(reporter))
+        vg.up(names, reporter.node, reporter.error)
     states = {m.name: m.state for m in vg.status()}
     down = [n for n in (x.name for x in lab.nodes) if states.get(n) != "running"]
     if down:

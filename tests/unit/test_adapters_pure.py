@@ -62,7 +62,7 @@ def test_network_xml_has_no_dhcp_on_the_tunnel():
     ],
 )
 def test_parse_vagrant_progress_line(line, node, message):
-    step = vagrantctl.parse_line(line)
+    step = vagrantctl.parse_vagrant_line(line)
     assert (step.node, step.message) == (node, message) if node else step is None
 
 
