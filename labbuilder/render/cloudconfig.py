@@ -1,33 +1,27 @@
 """The host's way into a deployed lab: ``labs/<lab>/clouds.yaml`` and ``labs/<lab>/openrc``.
 
 clouds.yaml holds two clouds: ``<lab>`` (admin in project admin) and ``<lab>-demo`` (user demo
-in project demo, which ``ensure_demo`` creates, since the answer file leaves Packstack's own
-demo provisioning off). Both files carry passwords and are written 0600.
+in project demo, which the record stage creates through ``adapters.openstack.ensure_demo``,
+since the answer file leaves Packstack's own demo provisioning off). Both files carry
+passwords and are written 0600.
 """
 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import yaml
-from openstack.config.loader import OpenStackConfig
-from openstack.connection import Connection
-from openstack.exceptions import NotFoundException
-from openstack.identity.v3._proxy import Proxy as IdentityV3
 
 from labbuilder.labdir import PRIVATE, LabDir, write_atomic
 from labbuilder.model import secrets
+from labbuilder.model.cloud import DEMO, DOMAIN
 from labbuilder.model.lab import Lab
 
 REGION = "RegionOne"
-DOMAIN = "Default"
-DEMO = "demo"
-MEMBER_ROLE = "member"
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -114,46 +108,3 @@ def write(lab: Lab, labdir: LabDir, answers: Mapping[str, str]) -> tuple[Path, P
     write_atomic(clouds, build_clouds_yaml(lab.name, url, admin, demo), PRIVATE)
     write_atomic(openrc, build_openrc(lab.name, url, admin), PRIVATE)
     return clouds, openrc
-
-
-def connect(clouds_yaml: Path, cloud: str) -> Connection:
-    """A connection to ``cloud`` of that clouds.yaml only (ignores the user's own files)."""
-    region = OpenStackConfig(config_files=[str(clouds_yaml)]).get_one(cloud=cloud)
-    return Connection(config=region)
-
-
-def ensure_demo(conn: Connection, password: str) -> list[str]:
-    """Project demo and user demo (member of it, with ``password``); what had to be done.
-
-    Idempotent: what exists is kept, the password is set again and the role assignment (a PUT
-    in Keystone) repeated.
-    """
-    identity = cast(IdentityV3, conn.identity)  # the clouds.yaml asks for Identity v3
-    done: list[str] = []
-    domain = identity.find_domain(DOMAIN, ignore_missing=False)
-    project = _existing(identity.find_project, DEMO, domain_id=domain.id)
-    if project is None:
-        project = identity.create_project(
-            name=DEMO, domain_id=domain.id, description="Demo project of the lab"
-        )
-        done.append("created project demo")
-    user = _existing(identity.find_user, DEMO, domain_id=domain.id)
-    if user is None:
-        user = identity.create_user(
-            name=DEMO, domain_id=domain.id, password=password, default_project_id=project.id
-        )
-        done.append("created user demo")
-    else:
-        identity.update_user(user, password=password)
-    role = identity.find_role(MEMBER_ROLE, ignore_missing=False)
-    if not identity.validate_user_has_project_role(project, user, role):
-        identity.assign_project_role_to_user(project, user, role)
-        done.append("gave user demo the member role in project demo")
-    return done
-
-
-def _existing(find: Callable[..., T], name: str, **query: str) -> T | None:
-    try:
-        return find(name, ignore_missing=False, **query)
-    except NotFoundException:
-        return None

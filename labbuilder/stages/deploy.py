@@ -9,17 +9,12 @@ lost or translated) and folds the lines into ``packstack_progress.Progress``.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from keystoneauth1.exceptions import ClientException
-from openstack.exceptions import SDKException
-
-from labbuilder.adapters.packstack import answerfile
 from labbuilder.adapters.packstack.output import (
     FinishedStep,
     ParserState,
@@ -40,9 +35,7 @@ from labbuilder.adapters.packstack.run import (
 from labbuilder.adapters.ssh import Remote
 from labbuilder.errors import DeployError, ToolError
 from labbuilder.labdir import PRIVATE, LabDir, write_atomic
-from labbuilder.model import lockfile
 from labbuilder.model.lab import Lab
-from labbuilder.render import cloudconfig
 from labbuilder.reporter import Reporter
 
 LATEST_LOGS = "/var/tmp/packstack/latest"  # noqa: S108 - Packstack's own path, on the node
@@ -164,13 +157,12 @@ def deploy(
     poll_seconds: float = 10,
     timeout_seconds: float = 4 * 3600,
     env: Mapping[str, str] = {},
-    box_sha256: str | None = None,
 ) -> None:
-    """Run (or re-attach to) Packstack on the controller and record the deployed lab.
+    """Run (or re-attach to) Packstack on the controller and follow it to its end; DeployError
+    when it failed. Recording the deployed lab is the next step's (``stages.record``).
 
     ``env`` goes into Packstack's environment; it is how the stand-in Packstack of the tests
-    gets its ``FAKE_PACKSTACK_*`` settings into the detached run. ``box_sha256`` is the box
-    file's digest for the lock file, when known.
+    gets its ``FAKE_PACKSTACK_*`` settings into the detached run.
     """
     ctl = lab.controller.name
     last = remote.run(ctl, f"cat {FILES.handle} 2>/dev/null || true", sudo=True).stdout
@@ -205,7 +197,6 @@ def deploy(
     reporter.ok(f"Packstack finished on {ctl} in {duration(followed.seconds)}")
     for note in followed.progress.notes:
         reporter.say(f"  * {note.splitlines()[0]}")
-    record(lab, labdir, remote, reporter, box_sha256)
 
 
 def record_steps(lab: Lab, followed: Followed, reporter: Reporter) -> None:
@@ -274,38 +265,3 @@ def failure_error(lab: Lab, followed: Followed, logs: Path, reporter: Reporter) 
 def _host(lab: Lab, address: str | None) -> str:
     node = next((n for n in lab.nodes if str(n.external_ip) == address), None)
     return f"{node.name} ({address})" if node else str(address)
-
-
-def record(
-    lab: Lab, labdir: LabDir, remote: Remote, reporter: Reporter, box_sha256: str | None
-) -> None:
-    """clouds.yaml, openrc and lab.lock on the host; the demo project and user on EL9."""
-    answers = answerfile.parse(labdir.answers.read_text(encoding="utf-8"), str(labdir.answers))
-    clouds, openrc = cloudconfig.write(lab, labdir, answers)
-    ctl = lab.controller.name
-    lock = lockfile.LabLock(
-        lab=lab.name,
-        release=lab.release,
-        box_name=lab.box.name,
-        box_version=lab.box.version,
-        box_sha256=box_sha256,
-        packstack_version=remote.run(ctl, "packstack --version", sudo=True).stdout.strip(),
-        kernel=remote.run(ctl, "uname -r").stdout.strip(),
-        created=datetime.now(UTC).replace(microsecond=0),
-    )
-    write_atomic(labdir.root / "lab.lock", lockfile.dump(lock))
-    reporter.ok(f"wrote {clouds.name}, {openrc.name} and lab.lock in {labdir.root}")
-    if lab.box.os_family != "el9":
-        reporter.say(f"demo project and user: skipped (box {lab.box.name} runs no Keystone)")
-        return
-    _, demo = cloudconfig.accounts(labdir, answers)
-    try:
-        with contextlib.closing(cloudconfig.connect(clouds, lab.name)) as conn:
-            done = cloudconfig.ensure_demo(conn, demo.password)
-    except (SDKException, ClientException) as err:
-        reporter.warn(
-            f"demo project/user not set up ({err}): cloud {cloudconfig.demo_cloud(lab.name)} "
-            f"will not work; {lab.name} (admin) does"
-        )
-        return
-    reporter.ok("; ".join(done) or "demo project and user already there")

@@ -23,7 +23,7 @@ from labbuilder.labdir import LabDir
 from labbuilder.model.lab import Lab
 from labbuilder.reporter import Reporter
 from labbuilder.stages import box as boxfetch
-from labbuilder.stages import deploy, networks, provision, vms
+from labbuilder.stages import deploy, networks, provision, record, vms
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,10 @@ class Run:
         provision.provision(self.lab, self.remote, self.reporter)
 
     def deploy(self) -> None:
+        """Packstack, then the record of the deployed lab (clouds.yaml, openrc, lock, demo)."""
+        deploy.deploy(self.lab, self.labdir, self.remote, self.reporter)
         digest = self.box_sha256 or boxfetch.cached_sha256(self.lab.box, self.box_cache)
-        deploy.deploy(self.lab, self.labdir, self.remote, self.reporter, box_sha256=digest)
+        record.record(self.lab, self.labdir, self.remote, self.reporter, digest)
 
     def step(self, name: str) -> Callable[[], None]:
         steps: dict[str, Callable[[], None]] = {

@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from openstack.config.loader import OpenStackConfig
-from openstack.connection import Connection
-
+from labbuilder.adapters import openstack
+from labbuilder.adapters.openstack import service_catalog
 from labbuilder.errors import StateError
+
+if TYPE_CHECKING:
+    from labbuilder.adapters.openstack import Connection
 
 CLOUD_ENV = "OS_CLOUD"
 CONFIG_ENV = "OS_CLIENT_CONFIG_FILE"
+__all__ = ["CLOUD_ENV", "CONFIG_ENV", "connect", "service_catalog"]
 
 
 def connect(env: Mapping[str, str] = os.environ) -> Connection:
@@ -25,10 +29,4 @@ def connect(env: Mapping[str, str] = os.environ) -> Connection:
             "the lab has no clouds.yaml (OS_CLOUD/OS_CLIENT_CONFIG_FILE unset): "
             "re-run `invoke up` so the deploy stage writes it"
         )
-    region = OpenStackConfig(config_files=[path]).get_one(cloud=cloud)
-    return Connection(config=region)
-
-
-def service_catalog(conn: Connection) -> list[dict[str, Any]]:
-    """The catalog of the connection's token (authenticates when needed)."""
-    return list(conn.service_catalog)
+    return openstack.connect(Path(path), cloud)

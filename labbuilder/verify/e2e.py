@@ -15,16 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, cast
-
-from openstack.block_storage.v3._proxy import Proxy as BlockStorage
-from openstack.connection import Connection
-from openstack.identity.v3._proxy import Proxy as Identity
-from openstack.image.v2._proxy import Proxy as Images
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from labbuilder.errors import VerifyError
 from labbuilder.verify.guest import Guest, new_disks, parse_partitions
 from labbuilder.verify.steps import Action, Policy, Reporter, Steps, no_report
+
+if TYPE_CHECKING:
+    from labbuilder.adapters.openstack import BlockStorage, Connection, Identity, Images
 
 T = TypeVar("T")
 EXTNET = "extnet"
@@ -102,7 +100,7 @@ class Walk:
     # -- admin -------------------------------------------------------------------------
     @property
     def identity(self) -> Identity:
-        return cast(Identity, self.admin.identity)
+        return cast("Identity", self.admin.identity)
 
     def project(self) -> None:
         project = self.identity.create_project(name=self.plan.name, description="labbuilder verify")
@@ -159,7 +157,7 @@ class Walk:
     # -- as the user -------------------------------------------------------------------
     @property
     def user_conn(self) -> Connection:
-        return cast(Connection, self.made["user session"])
+        return cast("Connection", self.made["user session"])
 
     def network(self) -> None:
         net = self.user_conn.network
@@ -206,7 +204,7 @@ class Walk:
         self._made("keypair", key, lambda: compute.delete_keypair(key))
 
     def image(self) -> None:
-        images = cast(Images, self.user_conn.image)
+        images = cast("Images", self.user_conn.image)
         image = images.create_image(
             self.plan.name,
             filename=str(self.plan.image),
@@ -277,7 +275,7 @@ class Walk:
         return parse_partitions(out)
 
     def volume(self) -> None:
-        volumes = cast(BlockStorage, self.user_conn.block_storage)
+        volumes = cast("BlockStorage", self.user_conn.block_storage)
         compute = self.user_conn.compute
         volume = volumes.create_volume(name=self.plan.name, size=1)
 

@@ -12,8 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from openstack import exceptions as sdk
-
+from labbuilder.adapters.openstack import is_gone
 from labbuilder.errors import VerifyError
 
 T = TypeVar("T")
@@ -111,16 +110,8 @@ class Steps:
             self.policy.sleep(self.policy.interval)
 
     def gone(self, what: str, get: Action, timeout: float) -> None:
-        """Wait until ``get`` raises NotFound."""
-
-        def probe() -> bool | None:
-            try:
-                get()
-            except sdk.NotFoundException:
-                return True
-            return None
-
-        self.wait(f"{what} not deleted", probe, timeout)
+        """Wait until ``get`` answers Not Found."""
+        self.wait(f"{what} not deleted", lambda: is_gone(get) or None, timeout)
 
 
 def one_line(err: BaseException) -> str:

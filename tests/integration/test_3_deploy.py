@@ -23,6 +23,7 @@ import pytest
 from openstack.config.loader import OpenStackConfig
 from rich.console import Console
 
+from labbuilder.adapters import openstack
 from labbuilder.adapters.packstack.run import FILES, start_script
 from labbuilder.adapters.ssh import Remote
 from labbuilder.commands.context import host_virt, settings_for
@@ -35,6 +36,7 @@ from labbuilder.render import cloudconfig
 from labbuilder.reporter import Reporter
 from labbuilder.stages import render as render_stage
 from labbuilder.stages.deploy import deploy
+from labbuilder.stages.record import record
 from tests.conftest import FAKE_PACKSTACK, ROOT
 
 from .conftest import FLAGS, LAB, NET, invoke
@@ -75,6 +77,7 @@ def run_deploy(target: Deployed, env: Mapping[str, str]) -> tuple[str, DeployErr
     reporter = Reporter(Console(file=out, width=300, color_system=None, highlight=False))
     try:
         deploy(target.lab, target.labdir, target.remote, reporter, poll_seconds=2, env=env)
+        record(target.lab, target.labdir, target.remote, reporter, None)
     except DeployError as err:
         return out.getvalue(), err
     return out.getvalue(), None
@@ -173,8 +176,8 @@ def test_ensure_demo_against_real_keystone(keystone: Keystone, tmp_path: Path) -
     path.write_text(cloudconfig.build_clouds_yaml("ks", keystone.url, admin, demo))
     done = []
     for _ in range(2):
-        conn = cloudconfig.connect(path, "ks")
-        done.append(cloudconfig.ensure_demo(conn, demo.password))
+        conn = openstack.connect(path, "ks")
+        done.append(openstack.ensure_demo(conn, demo.password))
         conn.close()
     assert done == [
         [
@@ -184,6 +187,6 @@ def test_ensure_demo_against_real_keystone(keystone: Keystone, tmp_path: Path) -
         ],
         [],
     ]
-    as_demo = cloudconfig.connect(path, "ks-demo")
+    as_demo = openstack.connect(path, "ks-demo")
     assert as_demo.current_project.name == "demo"
     as_demo.close()

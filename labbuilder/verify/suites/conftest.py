@@ -10,16 +10,18 @@ Neutron backend), ``services(*names)`` (only when all are enabled). A parameter 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from openstack.connection import Connection
 from testinfra.host import Host
 
 from labbuilder.errors import LabError
 from labbuilder.verify import cloud, labinfo
 from labbuilder.verify.labinfo import LabInfo, LabNode
 from labbuilder.verify.naming import check_label, suite_of
+
+if TYPE_CHECKING:
+    from labbuilder.adapters.openstack import Connection
 
 HOST_PARAM = "_testinfra_host"
 

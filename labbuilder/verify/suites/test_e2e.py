@@ -11,13 +11,16 @@ import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from openstack.connection import Connection
 
 from labbuilder.verify import e2e, labinfo
 from labbuilder.verify.guest import DEFAULT_IMAGE, ShellGuest, local_image
 from labbuilder.verify.steps import StepTiming
+
+if TYPE_CHECKING:
+    from labbuilder.adapters.openstack import Connection
 
 LAB = labinfo.from_env()
 IMAGE_ENV = "LABBUILDER_E2E_IMAGE"

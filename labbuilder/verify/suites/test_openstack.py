@@ -4,13 +4,17 @@ Neutron agents are alive on the expected nodes, cinder-volume is up.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
-from openstack.connection import Connection
 
 from labbuilder.verify import cloudstate, expected, labinfo
 from labbuilder.verify.cloudstate import AgentState, Hypervisor
 from labbuilder.verify.expected import Agent
 from labbuilder.verify.labinfo import LabNode
+
+if TYPE_CHECKING:
+    from labbuilder.adapters.openstack import Connection
 
 LAB = labinfo.from_env()
 COMPUTES = LAB.with_role("compute")

@@ -1,0 +1,118 @@
+"""openstacksdk adapter: the only module that imports ``openstack`` (and ``keystoneauth1``).
+
+The SDK takes a quarter of a second to import, so it is imported inside the functions that
+talk to a cloud, never at module load: commands that do not (``plan``, ``--list``...) do not
+pay for it. The SDK types other modules annotate with are re-exported here for type checking
+only. SDK and Keystone failures a caller acts on come out as ``ToolError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
+
+from labbuilder.errors import ToolError
+from labbuilder.model.cloud import DEMO, DOMAIN, MEMBER_ROLE
+
+if TYPE_CHECKING:
+    from openstack import connection
+    from openstack.block_storage.v3 import _proxy as block_storage
+    from openstack.identity.v3 import _proxy as identity
+    from openstack.image.v2 import _proxy as image
+
+    Connection: TypeAlias = connection.Connection
+    BlockStorage: TypeAlias = block_storage.Proxy
+    Identity: TypeAlias = identity.Proxy
+    Images: TypeAlias = image.Proxy
+
+T = TypeVar("T")
+
+
+def _failures() -> tuple[type[Exception], ...]:
+    """What the SDK raises when a cloud refuses or cannot be reached."""
+    from keystoneauth1.exceptions import ClientException
+    from openstack.exceptions import SDKException
+
+    return (SDKException, ClientException)
+
+
+def connect(clouds_yaml: Path, cloud: str) -> Connection:
+    """A connection to ``cloud`` of that clouds.yaml only (ignores the user's own files).
+
+    Nothing is sent until the first call: a connection that cannot authenticate fails there.
+    """
+    from openstack.config.loader import OpenStackConfig
+    from openstack.connection import Connection
+    from openstack.exceptions import ConfigException
+
+    try:
+        region = OpenStackConfig(config_files=[str(clouds_yaml)]).get_one(cloud=cloud)
+    except ConfigException as err:
+        raise ToolError(f"{clouds_yaml}: {err}: re-run `invoke deploy` to write it") from None
+    return Connection(config=region)
+
+
+def service_catalog(conn: Connection) -> list[dict[str, Any]]:
+    """The catalog of the connection's token (authenticates when needed)."""
+    try:
+        return list(conn.service_catalog)
+    except _failures() as err:
+        raise ToolError(f"cannot read the Keystone catalog: {err}") from None
+
+
+def is_gone(get: Callable[[], object]) -> bool:
+    """True when ``get()`` answers Not Found (the resource is deleted); its other errors
+    propagate."""
+    from openstack.exceptions import NotFoundException
+
+    try:
+        get()
+    except NotFoundException:
+        return True
+    return False
+
+
+def ensure_demo(conn: Connection, password: str) -> list[str]:
+    """Project demo and user demo (member of it, with ``password``); what had to be done.
+
+    Idempotent: what exists is kept, the password is set again and the role assignment (a PUT
+    in Keystone) repeated. ToolError when Keystone refuses or cannot be reached.
+    """
+    try:
+        return _ensure_demo(cast("Identity", conn.identity), password)  # clouds.yaml: v3
+    except _failures() as err:
+        raise ToolError(str(err)) from None
+
+
+def _ensure_demo(identity: Identity, password: str) -> list[str]:
+    done: list[str] = []
+    domain = identity.find_domain(DOMAIN, ignore_missing=False)
+    project = _existing(identity.find_project, DEMO, domain_id=domain.id)
+    if project is None:
+        project = identity.create_project(
+            name=DEMO, domain_id=domain.id, description="Demo project of the lab"
+        )
+        done.append("created project demo")
+    user = _existing(identity.find_user, DEMO, domain_id=domain.id)
+    if user is None:
+        user = identity.create_user(
+            name=DEMO, domain_id=domain.id, password=password, default_project_id=project.id
+        )
+        done.append("created user demo")
+    else:
+        identity.update_user(user, password=password)
+    role = identity.find_role(MEMBER_ROLE, ignore_missing=False)
+    if not identity.validate_user_has_project_role(project, user, role):
+        identity.assign_project_role_to_user(project, user, role)
+        done.append("gave user demo the member role in project demo")
+    return done
+
+
+def _existing(find: Callable[..., T], name: str, **query: str) -> T | None:
+    from openstack.exceptions import NotFoundException
+
+    try:
+        return find(name, ignore_missing=False, **query)
+    except NotFoundException:
+        return None
