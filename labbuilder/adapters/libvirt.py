@@ -1,7 +1,8 @@
 """libvirt adapter: the only module that imports ``libvirt``.
 
 Pure ``network_xml``/``parse_*`` builders plus ``Virt``, a thin wrapper over one connection.
-Every libvirt error is re-raised as ``ToolError``.
+Every libvirt error is re-raised as ``ToolError``, except where "not there" is an answer: a
+network or domain to remove that does not exist, a pool that cannot be listed (no volumes).
 """
 
 from __future__ import annotations
@@ -124,6 +125,15 @@ def _error(what: str, err: libvirt.libvirtError) -> ToolError:
     return ToolError(f"libvirt: {what}: {err.get_error_message()}")
 
 
+@contextlib.contextmanager
+def _calling(what: str) -> Iterator[None]:
+    """libvirt's errors inside the block, as ``ToolError`` naming ``what`` was being done."""
+    try:
+        yield
+    except libvirt.libvirtError as err:
+        raise _error(what, err) from None
+
+
 def _quiet(_ctx: object, _err: object) -> None:
     """libvirt prints every error to stderr by default; ours are raised, and lookups of what
     does not exist yet are expected."""
@@ -146,14 +156,18 @@ class Virt:
             self.conn.close()
 
     def version(self) -> str:
-        v = int(self.conn.getLibVersion())
+        with _calling("reading the version"):
+            v = int(self.conn.getLibVersion())
         return f"{v // 1_000_000}.{v // 1000 % 1000}.{v % 1000}"
 
     def network_subnets(self) -> dict[str, list[IPv4Network]]:
-        return {n.name(): parse_subnets(n.XMLDesc(0)) for n in self.conn.listAllNetworks()}
+        with _calling("listing networks"):
+            return {n.name(): parse_subnets(n.XMLDesc(0)) for n in self.conn.listAllNetworks()}
 
     def network_names(self, prefix: str = "") -> list[str]:
-        return sorted(n.name() for n in self.conn.listAllNetworks() if n.name().startswith(prefix))
+        with _calling("listing networks"):
+            names = [n.name() for n in self.conn.listAllNetworks()]
+        return sorted(name for name in names if name.startswith(prefix))
 
     def ensure_network(self, xml: str) -> bool:
         """Define and start the network; True when something changed. An existing network
@@ -220,7 +234,9 @@ class Virt:
         """name -> running, for domains whose name starts with ``prefix``. A domain removed
         while this looks (another lab going down) is left out."""
         out = {}
-        for d in self.conn.listAllDomains():
+        with _calling("listing domains"):
+            found = self.conn.listAllDomains()
+        for d in found:
             try:
                 if d.name().startswith(prefix):
                     out[d.name()] = bool(d.isActive())
@@ -259,8 +275,8 @@ class Virt:
         }
 
     def domain_disks(self, name: str) -> list[str]:
-        dom = self.conn.lookupByName(name)
-        root = _parse(dom.XMLDesc(0))
+        with _calling(f"reading domain {name}"):
+            root = _parse(self.conn.lookupByName(name).XMLDesc(0))
         return [s.get("file", "") for s in root.iter("source") if s.get("file")]
 
     def remove_domain(self, name: str) -> list[str]:

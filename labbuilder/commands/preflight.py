@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections.abc import Mapping
 from pathlib import Path
@@ -9,9 +10,10 @@ from typing import Any
 
 from labbuilder.adapters import hostfacts
 from labbuilder.adapters import vagrant as vagrantctl
-from labbuilder.adapters.libvirt import Virt, connect
+from labbuilder.adapters.libvirt import Virt
 from labbuilder.commands.context import prepare
 from labbuilder.commands.flags import Flags
+from labbuilder.errors import ToolError
 from labbuilder.model.lab import Lab
 from labbuilder.model.planner import network_names
 from labbuilder.stages import box as boxfetch
@@ -71,8 +73,10 @@ def check(
     rendered, _ = prepare(config, flags)
     lab = rendered.lab
     try:
-        with connect(lab.libvirt_uri) as virt:
+        virt = Virt(lab.libvirt_uri)
+    except ToolError as err:  # libvirt unreachable: a FAIL line of its own
+        checks = run_checks(lab, None, err.message, force=force)
+    else:
+        with contextlib.closing(virt):
             checks = run_checks(lab, virt, "", force=force)
-    except Exception as err:
-        checks = run_checks(lab, None, str(err), force=force)
     return preflight.format_checks(checks), preflight.failed(checks)
