@@ -4,7 +4,7 @@ Packstack runs as root in a transient systemd unit (``labbuilder-packstack-<n>``
 without systemd, under ``setsid nohup``: it must outlive the SSH session that started it, which
 drops when eth0 moves into br-ex. Its console output goes to ``packstack.out`` and its exit
 code to ``packstack.rc``; the host polls both over SSH (new bytes only, base64 so no byte is
-lost or translated) and folds the lines into ``packstack_progress.Progress``.
+lost or translated) and folds the lines into ``adapters.packstack.output.Progress``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from labbuilder.adapters.packstack.output import (
     Progress,
     extract_failure,
     manifest_host,
-    parse_line,
+    parse_packstack_line,
 )
 from labbuilder.adapters.packstack.run import (
     FILES,
@@ -129,7 +129,7 @@ def follow(
             lines, pending = [*lines, pending], b""
         shown, running = len(progress.finished), progress.running
         for line in lines:
-            events, parser = parse_line(line.decode("utf-8", "replace"), parser)
+            events, parser = parse_packstack_line(line.decode("utf-8", "replace"), parser)
             progress = progress.apply_all(events, now)
         if attached and first:
             current = f"; now at {progress.current}" if progress.current else ""

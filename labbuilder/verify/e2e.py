@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from labbuilder.errors import VerifyError
 from labbuilder.verify.guest import Guest, new_disks, parse_partitions
-from labbuilder.verify.steps import Action, Policy, Reporter, Steps, no_report
+from labbuilder.verify.steps import Action, OnStep, Policy, Steps, no_report
 
 if TYPE_CHECKING:
     from labbuilder.adapters.openstack import BlockStorage, Connection, Identity, Images
@@ -34,7 +34,7 @@ HEAT_TEMPLATE: dict[str, Any] = {
 
 
 @dataclass(frozen=True)
-class Plan:
+class WalkSpec:
     """What the walk creates. ``image`` is a local file (a URL is fetched by the caller)."""
 
     name: str
@@ -55,10 +55,10 @@ class Plan:
 @dataclass
 class Walk:
     admin: Connection
-    plan: Plan
+    spec: WalkSpec
     guest: Guest
     policy: Policy = field(default_factory=Policy)
-    on_step: Reporter = no_report
+    on_step: OnStep = no_report
     made: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -66,9 +66,9 @@ class Walk:
 
     def run(self) -> None:
         """Walk the steps for this lab, then clean up; VerifyError names the step that failed."""
-        self.steps.walk(self.plan_steps())
+        self.steps.walk(self.steps_for_lab())
 
-    def plan_steps(self) -> list[tuple[str, Action]]:
+    def steps_for_lab(self) -> list[tuple[str, Action]]:
         out: list[tuple[str, Action]] = [
             ("project", self.project),
             ("user", self.user),
@@ -84,11 +84,11 @@ class Walk:
             ("ping", self.ping),
             ("ssh", self.ssh),
         ]
-        if self.plan.cinder:
+        if self.spec.cinder:
             out.append(("volume", self.volume))
-        if self.plan.swift:
+        if self.spec.swift:
             out.append(("object", self.object))
-        if self.plan.heat:
+        if self.spec.heat:
             out.append(("stack", self.stack))
         return out
 
@@ -103,21 +103,21 @@ class Walk:
         return cast("Identity", self.admin.identity)
 
     def project(self) -> None:
-        project = self.identity.create_project(name=self.plan.name, description="labbuilder verify")
+        project = self.identity.create_project(name=self.spec.name, description="labbuilder verify")
         self._made("project", project, lambda: self.identity.delete_project(project))
 
     def user(self) -> None:
         project = self.made["project"]
         user = self.identity.create_user(
-            name=self.plan.name, password=self.plan.password, default_project_id=project.id
+            name=self.spec.name, password=self.spec.password, default_project_id=project.id
         )
         self._made("user", user, lambda: self.identity.delete_user(user))
         role = self.identity.find_role(MEMBER_ROLE, ignore_missing=False)
         self.identity.assign_project_role_to_user(project, user, role)
         conn = self.admin.connect_as(
-            username=self.plan.name,
-            password=self.plan.password,
-            project_name=self.plan.name,
+            username=self.spec.name,
+            password=self.spec.password,
+            project_name=self.spec.name,
             user_domain_id="default",
             project_domain_id="default",
         )
@@ -136,22 +136,22 @@ class Walk:
             is_router_external=True,
         )
         self._made("extnet", ext, lambda: net.delete_network(ext))
-        first, last = self.plan.floating
+        first, last = self.spec.floating
         subnet = net.create_subnet(
             name=f"{EXTNET}-subnet",
             network_id=ext.id,
             ip_version=4,
-            cidr=self.plan.external_cidr,
-            gateway_ip=self.plan.gateway,
+            cidr=self.spec.external_cidr,
+            gateway_ip=self.spec.gateway,
             allocation_pools=[{"start": first, "end": last}],
             is_dhcp_enabled=False,
         )
         self._made("extnet subnet", subnet, lambda: net.delete_subnet(subnet))
 
     def flavor(self) -> None:
-        ram, vcpus, disk = self.plan.flavor
+        ram, vcpus, disk = self.spec.flavor
         compute = self.admin.compute
-        flavor = compute.create_flavor(name=self.plan.name, ram=ram, vcpus=vcpus, disk=disk)
+        flavor = compute.create_flavor(name=self.spec.name, ram=ram, vcpus=vcpus, disk=disk)
         self._made("flavor", flavor, lambda: compute.delete_flavor(flavor))
 
     # -- as the user -------------------------------------------------------------------
@@ -161,17 +161,17 @@ class Walk:
 
     def network(self) -> None:
         net = self.user_conn.network
-        network = net.create_network(name=self.plan.name)
+        network = net.create_network(name=self.spec.name)
         self._made("network", network, lambda: net.delete_network(network))
         subnet = net.create_subnet(
-            name=self.plan.name, network_id=network.id, ip_version=4, cidr=self.plan.internal_cidr
+            name=self.spec.name, network_id=network.id, ip_version=4, cidr=self.spec.internal_cidr
         )
         self._made("subnet", subnet, lambda: net.delete_subnet(subnet))
 
     def router(self) -> None:
         net = self.user_conn.network
         router = net.create_router(
-            name=self.plan.name, external_gateway_info={"network_id": self.made["extnet"].id}
+            name=self.spec.name, external_gateway_info={"network_id": self.made["extnet"].id}
         )
         self._made("router", router, lambda: net.delete_router(router))
         subnet = self.made["subnet"]
@@ -184,7 +184,7 @@ class Walk:
 
     def security_group(self) -> None:
         net = self.user_conn.network
-        group = net.create_security_group(name=self.plan.name, description="ssh and ping")
+        group = net.create_security_group(name=self.spec.name, description="ssh and ping")
         self._made("security group", group, lambda: net.delete_security_group(group))
         for protocol, port in (("tcp", 22), ("icmp", None)):
             net.create_security_group_rule(
@@ -200,14 +200,14 @@ class Walk:
     def keypair(self) -> None:
         public = self.guest.keygen()
         compute = self.user_conn.compute
-        key = compute.create_keypair(name=self.plan.name, public_key=public)
+        key = compute.create_keypair(name=self.spec.name, public_key=public)
         self._made("keypair", key, lambda: compute.delete_keypair(key))
 
     def image(self) -> None:
         images = cast("Images", self.user_conn.image)
         image = images.create_image(
-            self.plan.name,
-            filename=str(self.plan.image),
+            self.spec.name,
+            filename=str(self.spec.image),
             disk_format="qcow2",
             container_format="bare",
             wait=True,
@@ -220,7 +220,7 @@ class Walk:
     def server(self) -> None:
         compute = self.user_conn.compute
         server = compute.create_server(
-            name=self.plan.name,
+            name=self.spec.name,
             image_id=self.made["image"].id,
             flavor_id=self.made["flavor"].id,
             networks=[{"uuid": self.made["network"].id}],
@@ -267,17 +267,17 @@ class Walk:
 
     def _disks(self) -> tuple[str, ...]:
         def probe() -> str | None:
-            return self.guest.ssh(self.address, self.plan.image_user, "cat /proc/partitions")
+            return self.guest.ssh(self.address, self.spec.image_user, "cat /proc/partitions")
 
         out = self.steps.wait(
-            f"no SSH login as {self.plan.image_user}@{self.address}", probe, self.policy.ssh
+            f"no SSH login as {self.spec.image_user}@{self.address}", probe, self.policy.ssh
         )
         return parse_partitions(out)
 
     def volume(self) -> None:
         volumes = cast("BlockStorage", self.user_conn.block_storage)
         compute = self.user_conn.compute
-        volume = volumes.create_volume(name=self.plan.name, size=1)
+        volume = volumes.create_volume(name=self.spec.name, size=1)
 
         def delete() -> None:
             volumes.delete_volume(volume)
@@ -313,22 +313,22 @@ class Walk:
 
     def object(self) -> None:
         store = self.user_conn.object_store
-        container = store.create_container(name=self.plan.name)
+        container = store.create_container(name=self.spec.name)
         self._made("container", container, lambda: store.delete_container(container))
-        data = f"labbuilder verify {self.plan.name}\n".encode()
-        store.upload_object(container=self.plan.name, name="hello.txt", data=data)
+        data = f"labbuilder verify {self.spec.name}\n".encode()
+        store.upload_object(container=self.spec.name, name="hello.txt", data=data)
         self._made(
             "object",
             "hello.txt",
-            lambda: store.delete_object("hello.txt", container=self.plan.name),
+            lambda: store.delete_object("hello.txt", container=self.spec.name),
         )
-        back = store.download_object("hello.txt", container=self.plan.name)
+        back = store.download_object("hello.txt", container=self.spec.name)
         if back != data:
             raise VerifyError(f"object read back differs: {back[:60]!r} != {data!r}")
 
     def stack(self) -> None:
         heat = self.user_conn.orchestration
-        stack = heat.create_stack(name=self.plan.name, template=HEAT_TEMPLATE, timeout_mins=5)
+        stack = heat.create_stack(name=self.spec.name, template=HEAT_TEMPLATE, timeout_mins=5)
 
         def delete() -> None:
             heat.delete_stack(stack)

@@ -44,7 +44,7 @@ class StepTiming:
     detail: str = ""
 
 
-class Reporter(Protocol):
+class OnStep(Protocol):
     def __call__(self, step: StepTiming) -> None: ...
 
 
@@ -55,7 +55,7 @@ def no_report(step: StepTiming) -> None:
 @dataclass
 class Steps:
     policy: Policy = field(default_factory=Policy)
-    on_step: Reporter = no_report
+    on_step: OnStep = no_report
     undo: list[tuple[str, Action]] = field(default_factory=list)
 
     def register(self, what: str, action: Action) -> None:

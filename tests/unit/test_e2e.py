@@ -45,7 +45,7 @@ from openstack.orchestration.v1._proxy import Proxy as OrchestrationProxy
 from openstack.orchestration.v1.stack import Stack
 
 from labbuilder.errors import VerifyError
-from labbuilder.verify.e2e import Plan, Walk
+from labbuilder.verify.e2e import Walk, WalkSpec
 from labbuilder.verify.steps import Policy, StepTiming
 
 pytestmark = pytest.mark.filterwarnings("ignore::openstack.warnings.RemovedInSDK50Warning")
@@ -324,7 +324,7 @@ class CloudStandIn:
         return [e.removeprefix("delete ") for e in self.log if e.startswith("delete ")]
 
 
-PLAN = Plan(
+PLAN = WalkSpec(
     name="lbv-poc-1",
     password="pw",
     external_cidr="10.1.1.0/24",
@@ -337,7 +337,7 @@ SMALL = replace(PLAN, cinder=False, swift=False, heat=False)
 
 
 def walk(
-    cloud: CloudStandIn, guest: GuestStandIn | None = None, plan: Plan = PLAN, **policy: float
+    cloud: CloudStandIn, guest: GuestStandIn | None = None, plan: WalkSpec = PLAN, **policy: float
 ) -> tuple[Walk, list[StepTiming]]:
     clock = guest.clock if guest else Clock()
     steps: list[StepTiming] = []

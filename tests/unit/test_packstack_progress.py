@@ -26,8 +26,8 @@ from labbuilder.adapters.packstack.output import (
     StepFinished,
     TraceLogAnnounced,
     extract_failure,
-    parse_line,
     parse_output,
+    parse_packstack_line,
 )
 from tests.conftest import FAKE_PACKSTACK, FIXTURES
 
@@ -141,7 +141,7 @@ def finished_manifests(events: list[Event]) -> list[tuple[str, bool]]:
     ],
 )
 def test_parse_line(line: str, expected: list[Event]) -> None:
-    events, _ = parse_line(line, ParserState())
+    events, _ = parse_packstack_line(line, ParserState())
     assert events == expected
 
 
@@ -160,7 +160,7 @@ def test_parse_line(line: str, expected: list[Event]) -> None:
     ],
 )
 def test_parse_line_inside_error_banner(line: str, expected: Event) -> None:
-    events, state = parse_line(line, ParserState(in_error=True))
+    events, state = parse_packstack_line(line, ParserState(in_error=True))
     assert (events, state.in_error) == ([expected], True)
 
 

@@ -157,7 +157,7 @@ class ParserState:
     in_notes: bool = False
 
 
-def parse_line(line: str, state: ParserState) -> tuple[list[Event], ParserState]:
+def parse_packstack_line(line: str, state: ParserState) -> tuple[list[Event], ParserState]:
     """The events one console line holds, and the state for the next line."""
     events: list[Event] = []
     for segment in line.split("\r"):
@@ -174,7 +174,7 @@ def parse_output(text: str) -> list[Event]:
     events: list[Event] = []
     state = ParserState()
     for line in text.split("\n"):
-        found, state = parse_line(line, state)
+        found, state = parse_packstack_line(line, state)
         events.extend(found)
     return events
 
@@ -266,7 +266,9 @@ class FinishedStep:
 
 
 @dataclass(frozen=True)
-class Failure:
+class PackstackFailure:
+    """Why a Packstack run failed, as far as its console output tells."""
+
     message: str
     manifest: str | None = None
     host: str | None = None
@@ -290,7 +292,7 @@ class Progress:
     running: tuple[tuple[str, float], ...] = ()
     finished: tuple[FinishedStep, ...] = ()
     outcome: Outcome = "running"
-    failure: Failure | None = None
+    failure: PackstackFailure | None = None
     notes: tuple[str, ...] = ()
     last_step_end: float | None = field(default=None, repr=False)
 
@@ -342,8 +344,10 @@ class Progress:
                 return replace(progress, notes=(*progress.notes, message))
         return progress
 
-    def _failure(self) -> Failure:
-        return self.failure if self.failure is not None else Failure(message="Packstack failed")
+    def _failure(self) -> PackstackFailure:
+        if self.failure is not None:
+            return self.failure
+        return PackstackFailure(message="Packstack failed")
 
     def _step_finished(self, title: str, ok: bool, at: float) -> Progress:
         started = self.last_step_end if self.last_step_end is not None else self.started
@@ -351,7 +355,7 @@ class Progress:
         progress = replace(self, finished=(*self.finished, step), last_step_end=at)
         if ok:
             return progress
-        failure = self.failure or Failure(message=f"Packstack step '{title}' failed")
+        failure = self.failure or PackstackFailure(message=f"Packstack step '{title}' failed")
         return replace(progress, outcome="failed", failure=failure)
 
     def _manifest_finished(self, manifest: str, host: str, ok: bool, at: float) -> Progress:
@@ -361,7 +365,7 @@ class Progress:
         progress = replace(self, finished=(*self.finished, step), running=running)
         if ok:
             return progress
-        failure = self.failure or Failure(
+        failure = self.failure or PackstackFailure(
             message=f"Puppet failed applying {manifest}", manifest=manifest, host=host
         )
         return replace(progress, outcome="failed", failure=failure)

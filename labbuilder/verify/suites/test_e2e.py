@@ -30,9 +30,9 @@ DEFAULT_CACHE = "/var/lib/labbuilder/images"
 pytestmark = pytest.mark.deployed
 
 
-def plan(image: Path) -> e2e.Plan:
+def spec(image: Path) -> e2e.WalkSpec:
     first, last = LAB.floating
-    return e2e.Plan(
+    return e2e.WalkSpec(
         name=f"lbv-{LAB.name}-{time.strftime('%Y%m%d%H%M%S')}",
         password=secrets.token_urlsafe(16),
         external_cidr=str(LAB.external_subnet),
@@ -55,4 +55,4 @@ def test_resource_walk(
         detail = f" {step.detail}" if step.detail else ""
         record_property(f"step:{step.name}", f"{step.seconds:.1f} {step.outcome}{detail}")
 
-    e2e.Walk(conn, plan(image), ShellGuest(tmp_path), on_step=report).run()
+    e2e.Walk(conn, spec(image), ShellGuest(tmp_path), on_step=report).run()
