@@ -27,6 +27,6 @@ def connect(env: Mapping[str, str] = os.environ) -> Connection:
     if not cloud or not path:
         raise StateError(
             "the lab has no clouds.yaml (OS_CLOUD/OS_CLIENT_CONFIG_FILE unset): "
-            "re-run `invoke up` so the record step after deploy writes it"
+            "re-run `invoke up` so the deploy stage writes it"
         )
     return openstack.connect(Path(path), cloud)
