@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class Timeline(Protocol):
@@ -24,7 +25,11 @@ class Timeline(Protocol):
 
 class Reporter:
     def __init__(self, console: Console | None = None, clock: Callable[[], float] = time.monotonic):
-        self.console = console or Console(highlight=False)
+        if console is None:
+            from rich.console import Console  # noqa: PLC0415 - rich loads when a task reports
+
+            console = Console(highlight=False)
+        self.console = console
         self.clock = clock
         self.started = clock()
         self.node_started: dict[str, float] = {}

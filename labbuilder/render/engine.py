@@ -9,12 +9,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from labbuilder import PROJECT_ROOT
 from labbuilder.errors import TemplateError
+
+if TYPE_CHECKING:
+    import jinja2
 
 _RUBY_ESCAPES = {"\\": "\\\\", '"': '\\"', "#": "\\#", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -35,6 +36,8 @@ def ruby_literal(value: object) -> str:
 
 @functools.cache
 def environment(root: Path = PROJECT_ROOT) -> jinja2.Environment:
+    import jinja2  # noqa: PLC0415 - loaded when a template is rendered, not at command start
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root)),
         undefined=jinja2.StrictUndefined,
@@ -49,6 +52,8 @@ def environment(root: Path = PROJECT_ROOT) -> jinja2.Environment:
 
 
 def render(template: str, context: Mapping[str, Any], root: Path = PROJECT_ROOT) -> str:
+    import jinja2  # noqa: PLC0415 - as in environment()
+
     try:
         return environment(root).get_template(template).render(context)
     except jinja2.TemplateSyntaxError as err:

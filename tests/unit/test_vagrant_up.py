@@ -71,7 +71,10 @@ def test_failed_up_names_the_exit_code_and_last_line(
     fake: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAKE_VAGRANT_RC", "1")
-    with pytest.raises(ToolError, match=r"^vagrant up controller compute1 failed \(exit 1\): An error occurred while executing the action on the 'compute1' machine\. \(full output: "):
+    with pytest.raises(
+        ToolError,
+        match=r"^vagrant up controller compute1 failed \(exit 1\): An error occurred while executing the action on the 'compute1' machine\. \(full output: ",
+    ):
         up(fake)
 
 
