@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from testinfra.host import Host
 
+from labbuilder.adapters.shell import cause_line
 from labbuilder.errors import LabError
 from labbuilder.verify import cloud, labinfo
 from labbuilder.verify.labinfo import LabInfo, LabNode
@@ -67,16 +68,11 @@ def node(host: Host, lab: LabInfo) -> LabNode:
     try:
         result = host.run("true")
     except RuntimeError as err:
-        reason = _last_line(getattr(err.args[0], "stderr", "") if err.args else "")
+        reason = cause_line(getattr(err.args[0], "stderr", "") if err.args else "")
         pytest.fail(f"cannot reach {name} over SSH: {reason}", pytrace=False)
     if result.rc != 0:
-        pytest.fail(f"{name} refuses commands: {_last_line(result.stderr)}", pytrace=False)
+        pytest.fail(f"{name} refuses commands: {cause_line(result.stderr)}", pytrace=False)
     return found
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else "no output"
 
 
 def _host_of(item: pytest.Item) -> Host | None:
