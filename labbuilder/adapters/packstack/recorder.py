@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,8 @@ from typing import Any
 from packstack.installer import basedefs, run_setup, utils, validators
 from packstack.installer.exceptions import ScriptRuntimeError
 from packstack.installer.utils import shell
+
+from labbuilder.adapters import shell as processes
 
 LOCAL_COMMANDS = ("ssh-keygen",)
 
@@ -44,7 +45,7 @@ class Recorder:
         where = host or "localhost"
         self.calls.append({"host": where, "script": script})
         if where == "localhost" and script.startswith(LOCAL_COMMANDS):
-            subprocess.run(["bash", "-c", script], check=True, capture_output=True)
+            processes.run(["bash", "-c", script])
             return 0, ""
         if "facter -p" in script:
             return 0, facter_text(self.facts[where])
