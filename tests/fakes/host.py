@@ -82,7 +82,12 @@ class FakeVagrant:
     def _domain(self, name: str) -> str:
         return f"{self.lab.prefix}{name}"
 
-    def up(self, names: list[str], on_line: Callable[[str], None]) -> None:
+    def up(
+        self,
+        names: list[str],
+        on_step: Callable[[str, str], None],
+        on_error: Callable[[str], None],
+    ) -> None:
         self.upped.append(list(names))
         box = box_volume_prefix(self.lab.box.name)
         if not self.virt.volumes(POOL, box):
@@ -96,7 +101,7 @@ class FakeVagrant:
             record = machine_dir(self.labdir, name) / "id"
             record.parent.mkdir(parents=True, exist_ok=True)
             record.write_text(domain)
-            on_line(f"==> {name}: Machine booted and ready!")
+            on_step(name, "Machine booted and ready!")
 
     def status(self) -> list[Machine]:
         def state(name: str) -> str:

@@ -162,7 +162,7 @@ def test_other_layout_changes_are_refused_and_change_nothing(tmp_path, flags, ch
 def test_down_removes_everything_of_the_lab_even_half_built(tmp_path, records_lost, purge):
     world = World(tmp_path, 3)
     runner.run_until(world.run, state.LabState(), "networks")
-    world.vagrant.up(["controller", "compute1"], print)  # interrupted before compute2
+    world.vagrant.up(["controller", "compute1"], print, print)  # interrupted before compute2
     world.virt.running[f"{world.lab.prefix}compute1"] = False
     world.virt.pools[POOL].add(f"{world.lab.prefix}compute2.img")  # its disk, no domain
     world.labdir.vagrantfile.write_text("# rendered\n")
