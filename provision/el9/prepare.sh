@@ -15,20 +15,20 @@
 #                                     installs nothing there.
 set -euo pipefail
 
-# shellcheck source=provision/el9/lib.bash
-source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
+# shellcheck source=provision/lib.bash
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.bash"
 
 grow_root() {
 	local source fstype dev part disk out rc
 	if ! command -v growpart >/dev/null 2>&1; then
-		echo "prepare.sh: growpart not installed; root filesystem left as it is"
+		log "growpart not installed; root filesystem left as it is"
 		return 0
 	fi
 	source=$(findmnt -n -o SOURCE /)
 	fstype=$(findmnt -n -o FSTYPE /)
 	dev=$(basename "$(readlink -f "$source")")
 	if [ ! -r "/sys/class/block/$dev/partition" ]; then
-		echo "prepare.sh: root ($source) is not a plain partition; not growing it"
+		log "root ($source) is not a plain partition; not growing it"
 		return 0
 	fi
 	part=$(cat "/sys/class/block/$dev/partition")
@@ -36,13 +36,13 @@ grow_root() {
 	rc=0
 	out=$(growpart "$disk" "$part" 2>&1) || rc=$?
 	case $out in
-	*NOCHANGE*) echo "prepare.sh: root partition already fills $disk" ;;
+	*NOCHANGE*) log "root partition already fills $disk" ;;
 	*) [ "$rc" = 0 ] || die "growpart $disk $part failed: $out" ;;
 	esac
 	case $fstype in
 	xfs) xfs_growfs / >/dev/null ;;
 	ext4 | ext3) resize2fs "$source" >/dev/null 2>&1 ;;
-	*) echo "prepare.sh: root filesystem is $fstype; grow it yourself" ;;
+	*) log "root filesystem is $fstype; grow it yourself" ;;
 	esac
 }
 
@@ -58,12 +58,12 @@ all | security | none) ;;
 *) die "UPDATE_POLICY must be all, security or none, not '$policy'" ;;
 esac
 require_el9
-[ "$(id -u)" = 0 ] || die "run as root"
+require_root
 
 # SELinux: permissive now and after reboot (a disabled SELinux stays disabled).
 if command -v getenforce >/dev/null 2>&1 && [ "$(getenforce)" = Enforcing ]; then
 	setenforce 0
-	echo "prepare.sh: SELinux set to permissive"
+	log "SELinux set to permissive"
 fi
 if [ -f /etc/selinux/config ] && grep -q '^SELINUX=enforcing' /etc/selinux/config; then
 	sed -i 's/^SELINUX=enforcing.*/SELINUX=permissive/' /etc/selinux/config
@@ -88,13 +88,13 @@ fi
 case $policy in
 all) dnf -y update ;;
 security) dnf -y update --security ;;
-none) echo "prepare.sh: UPDATE_POLICY=none, packages not updated" ;;
+none) log "UPDATE_POLICY=none, packages not updated" ;;
 esac
 
 grow_root
 
 latest_kernel=$(rpm -q --last kernel | awk 'NR == 1 { print $1 }')
 if [ "$latest_kernel" != "kernel-$(uname -r)" ]; then
-	echo "prepare.sh: $latest_kernel is installed but $(uname -r) is running: reboot to use it"
+	log "$latest_kernel is installed but $(uname -r) is running: reboot to use it"
 fi
-echo "prepare.sh: node ready for Packstack ($wanted)"
+log "node ready for Packstack ($wanted)"

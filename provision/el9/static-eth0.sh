@@ -14,8 +14,8 @@
 #   IFCFG_DIR=PATH   where the ifcfg file goes (default /etc/sysconfig/network-scripts)
 set -euo pipefail
 
-# shellcheck source=provision/el9/lib.bash
-source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
+# shellcheck source=provision/lib.bash
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.bash"
 
 ipv4_re='^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$'
 
@@ -40,7 +40,7 @@ iface=${IFACE:-eth0}
 profile=labbuilder-$iface
 
 require_el9
-[ "$(id -u)" = 0 ] || die "run as root"
+require_root
 command -v nmcli >/dev/null 2>&1 || die "nmcli not found: NetworkManager must manage $iface"
 nmcli -t general status >/dev/null 2>&1 ||
 	die "NetworkManager is not running: start it (systemctl start NetworkManager)"
@@ -70,7 +70,7 @@ if [ ! -f "$ifcfg" ] || [ "$(cat "$ifcfg")" != "$wanted" ]; then
 	mv "$ifcfg.tmp" "$ifcfg"
 	nmcli connection load "$ifcfg"
 	changed=1
-	echo "static-eth0.sh: wrote $ifcfg ($address/$prefix via $gateway, DNS $dns)"
+	log "wrote $ifcfg ($address/$prefix via $gateway, DNS $dns)"
 fi
 
 # Other profiles for this device (e.g. "System eth0" with DHCP) must not autoconnect any more.
@@ -80,15 +80,15 @@ while IFS= read -r uuid; do
 	[ "$(nmcli -g connection.interface-name connection show "$uuid")" = "$iface" ] || continue
 	if [ "$(nmcli -g connection.autoconnect connection show "$uuid")" = yes ]; then
 		nmcli connection modify "$uuid" connection.autoconnect no
-		echo "static-eth0.sh: profile $uuid no longer autoconnects on $iface"
+		log "profile $uuid no longer autoconnects on $iface"
 	fi
 done < <(nmcli -g UUID connection show)
 
 active=$(nmcli -g GENERAL.CONNECTION device show "$iface" 2>/dev/null || true)
 if [ "$changed" = 1 ] || [ "$active" != "$profile" ]; then
 	nmcli connection up "$profile" >/dev/null
-	echo "static-eth0.sh: activated $profile on $iface"
+	log "activated $profile on $iface"
 fi
 [[ "$(ip -4 -o addr show dev "$iface")" == *" $address/$prefix "* ]] ||
 	die "$iface does not carry $address/$prefix after activation: check 'nmcli device show $iface'"
-echo "static-eth0.sh: $iface is $address/$prefix via $gateway (DNS $dns)"
+log "$iface is $address/$prefix via $gateway (DNS $dns)"

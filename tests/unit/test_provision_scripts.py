@@ -14,6 +14,7 @@ PROVISION = Path(__file__).parent.parent.parent / "provision"
 SCRIPTS = sorted(PROVISION.rglob("*.sh"))
 COMMON = PROVISION / "common"
 EL9 = PROVISION / "el9"
+LIBRARY = PROVISION / "lib.bash"
 LAB = [
     "10.1.1.10 controller.lab.example controller",
     "10.1.1.20 compute1.lab.example compute1",
@@ -58,7 +59,9 @@ def test_every_script_is_found() -> None:
     }
 
 
-@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.relative_to(PROVISION).as_posix())
+@pytest.mark.parametrize(
+    "script", [*SCRIPTS, LIBRARY], ids=lambda p: p.relative_to(PROVISION).as_posix()
+)
 def test_shellcheck(script: Path) -> None:
     if shutil.which("shellcheck") is None:
         pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
@@ -70,6 +73,23 @@ def test_shellcheck(script: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout
+
+
+def test_shfmt_style() -> None:
+    """One shell style for provision/: shfmt's defaults with tabs (as `invoke test` runs it)."""
+    if shutil.which("shfmt") is None:
+        pytest.skip("shfmt is not installed (apt-get install shfmt)")
+    done = subprocess.run(
+        ["shfmt", "-d", "-i", "0", str(PROVISION)], capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stdout) == (0, "")
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.relative_to(PROVISION).as_posix())
+def test_sources_the_one_library(script: Path) -> None:
+    text = script.read_text()
+    assert 'source "$(dirname "${BASH_SOURCE[0]}")/../lib.bash"' in text
+    assert "\ndie() {" not in text
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.relative_to(PROVISION).as_posix())
