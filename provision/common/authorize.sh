@@ -86,7 +86,7 @@ prohibit-password | without-password | yes) ;;
 *) die "sshd still says 'PermitRootLogin ${effective:-?}': look for an earlier setting in $sshd_config or its includes" ;;
 esac
 if [ "$sshd_changed" = 1 ]; then
-	if [ -d /run/systemd/system ]; then
+	if [ -d "$(at /run/systemd/system)" ]; then
 		systemctl reload sshd.service 2>/dev/null || systemctl reload ssh.service
 	elif [ -s /run/sshd.pid ]; then
 		kill -HUP "$(cat /run/sshd.pid)"

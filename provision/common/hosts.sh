@@ -80,7 +80,7 @@ else
 fi
 
 if [ "${SKIP_HOSTNAME:-0}" != 1 ] && [ "$(hostname)" != "$fqdn" ]; then
-	if command -v hostnamectl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+	if command -v hostnamectl >/dev/null 2>&1 && [ -d "$(at /run/systemd/system)" ]; then
 		hostnamectl set-hostname "$fqdn"
 	else
 		printf '%s\n' "$fqdn" >"$(at /etc/hostname)"

@@ -63,7 +63,7 @@ else
 	log "wrote $# server(s) into $conf"
 fi
 
-if [ ! -d /run/systemd/system ]; then
+if [ ! -d "$(at /run/systemd/system)" ]; then
 	[ "$changed" = 0 ] || log "systemd is not running; restart chronyd yourself"
 	exit 0
 fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# On the controller: give eth0 a static NetworkManager profile with its planned address.
+# On a node with the network role: give eth0 a static profile with its planned address.
 #
 # Usage: static-eth0.sh IP PREFIX GATEWAY DNS [DNS ...]
 #
@@ -7,7 +7,9 @@
 # off the network; a static profile keeps the address. The profile is "labbuilder-eth0"; other
 # profiles bound to eth0 stop autoconnecting so they cannot take the device back. The profile is
 # only (re)activated when it changed or is not the active one; the address stays the same, so
-# an SSH session over eth0 survives the short re-activation.
+# an SSH session over eth0 survives the short re-activation. ONBOOT=yes is what brings the
+# address back at boot: first on eth0, and after the move on br-ex, whose ifcfg file Packstack
+# copies from this one.
 #
 # Environment:
 #   IFACE=NAME       device to configure instead of eth0
@@ -48,9 +50,11 @@ ip link show "$iface" >/dev/null 2>&1 || die "no network device $iface on this n
 
 # The profile is written in ifcfg form (NetworkManager's ifcfg-rh plugin reads it) because that
 # is what Packstack's Open vSwitch setup reads when it moves eth0 into br-ex: puppet-vswitch's
-# ovs_redhat vs_port provider copies IPADDR/PREFIX/GATEWAY/DNS from ifcfg-<iface> onto the bridge
-# (with no such file it falls back to DHCP on the bridge).
-ifcfg=${IFCFG_DIR:-/etc/sysconfig/network-scripts}/ifcfg-$iface
+# ovs_redhat vs_port provider copies every key of ifcfg-<iface> (IPADDR, PREFIX, GATEWAY, DNS,
+# ONBOOT...) into ifcfg-br-ex when the device is up. Without this file the bridge gets
+# BOOTPROTO=dhcp, and no address unless eth0 had a DHCP lease (ovs_redhat.rb, create and
+# dynamic_default).
+ifcfg=${IFCFG_DIR:-$(at /etc/sysconfig/network-scripts)}/ifcfg-$iface
 wanted=$(
 	printf '%s\n' "# Written by labbuilder (provision/el9/static-eth0.sh)" \
 		"NAME=$profile" "DEVICE=$iface" TYPE=Ethernet ONBOOT=yes BOOTPROTO=none \
@@ -62,14 +66,10 @@ wanted=$(
 		i=$((i + 1))
 	done
 )
-changed=0
-if [ ! -f "$ifcfg" ] || [ "$(cat "$ifcfg")" != "$wanted" ]; then
-	mkdir -p "$(dirname "$ifcfg")"
-	printf '%s\n' "$wanted" >"$ifcfg.tmp"
-	chmod 0644 "$ifcfg.tmp"
-	mv "$ifcfg.tmp" "$ifcfg"
-	nmcli connection load "$ifcfg"
-	changed=1
+write_file "$ifcfg" "$wanted"
+changed=$CHANGED
+if [ "$changed" = 1 ]; then
+	nmcli connection load "${ifcfg#"$ROOT"}"
 	log "wrote $ifcfg ($address/$prefix via $gateway, DNS $dns)"
 fi
 
