@@ -26,6 +26,15 @@ die() {
 	exit 1
 }
 
+# A command that fails where the script did not expect it (set -e) still leaves one line saying
+# which, reported once by the script itself rather than by a command substitution inside it.
+on_error() {
+	[ "$BASH_SUBSHELL" = 0 ] || return 0
+	echo "$SCRIPT: line $3: \`$2\` failed (exit $1); its output is above" >&2
+}
+set -o errtrace
+trap 'on_error $? "$BASH_COMMAND" $LINENO' ERR
+
 # PATH under ROOT (a system path such as /etc/hosts).
 at() {
 	printf '%s%s' "$ROOT" "$1"
