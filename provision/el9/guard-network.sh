@@ -10,7 +10,8 @@
 #   ifup-ovs and ifdown-ovs are executable; ovs-vsctl is installed;
 #   the legacy network service is installed and enabled (it brings br-ex back at boot);
 #   NetworkManager has dns=none and /etc/resolv.conf names NAMESERVER;
-#   ifcfg-eth0 is the static profile: BOOTPROTO=none, IPADDR=IP, ONBOOT=yes.
+#   ifcfg-eth0 is the static profile: BOOTPROTO=none, IPADDR=IP, ONBOOT=yes (once Packstack
+#   moved eth0 into br-ex: ifcfg-br-ex has OVSBOOTPROTO=none, IPADDR=IP, ONBOOT=yes).
 set -euo pipefail
 
 # shellcheck source=provision/lib.bash
@@ -62,10 +63,17 @@ grep -qsx 'dns=none' "$(at /etc/NetworkManager/conf.d/90-labbuilder-dns.conf)" |
 grep -qsx "nameserver $nameserver" "$(at /etc/resolv.conf)" ||
 	die "/etc/resolv.conf does not name $nameserver: run dns-pin.sh DOMAIN $nameserver"
 
-ifcfg=$(at "$SCRIPTS_DIR/ifcfg-eth0")
-[ -f "$ifcfg" ] || die "no $SCRIPTS_DIR/ifcfg-eth0: Packstack would give br-ex no address; run static-eth0.sh"
-for wanted in BOOTPROTO=none "IPADDR=$address" ONBOOT=yes; do
+# The address is in ifcfg-eth0 before the takeover, in ifcfg-br-ex (OVSBOOTPROTO) after it.
+name=eth0
+bootproto=BOOTPROTO
+if grep -qsx 'TYPE=OVSPort' "$(at "$SCRIPTS_DIR/ifcfg-eth0")"; then
+	name=br-ex
+	bootproto=OVSBOOTPROTO
+fi
+ifcfg=$(at "$SCRIPTS_DIR/ifcfg-$name")
+[ -f "$ifcfg" ] || die "no $SCRIPTS_DIR/ifcfg-$name: Packstack would give br-ex no address; run static-eth0.sh"
+for wanted in "$bootproto=none" "IPADDR=$address" ONBOOT=yes; do
 	grep -qx "$wanted" "$ifcfg" ||
-		die "$SCRIPTS_DIR/ifcfg-eth0 lacks $wanted, which br-ex inherits: run static-eth0.sh"
+		die "$SCRIPTS_DIR/ifcfg-$name lacks $wanted, which br-ex needs: run static-eth0.sh"
 done
-log "ready for br-ex: legacy ifup/ifdown with ifup-ovs, network service enabled, DNS pinned to $nameserver, eth0 static at $address"
+log "ready for br-ex: legacy ifup/ifdown with ifup-ovs, network service enabled, DNS pinned to $nameserver, $name static at $address"

@@ -66,6 +66,12 @@ wanted=$(
 		i=$((i + 1))
 	done
 )
+# After the takeover ifcfg-eth0 makes eth0 a port of br-ex, which now holds the address: a
+# provisioning run again must not undo that.
+if grep -qsx 'TYPE=OVSPort' "$ifcfg"; then
+	log "$iface is already a port of an Open vSwitch bridge ($ifcfg); leaving it as it is"
+	exit 0
+fi
 write_file "$ifcfg" "$wanted"
 changed=$CHANGED
 if [ "$changed" = 1 ]; then

@@ -244,7 +244,7 @@ def not_executable(root: Path) -> None:
         ),
         (
             replace("etc/sysconfig/network-scripts/ifcfg-eth0", "BOOTPROTO=none", "BOOTPROTO=dhcp"),
-            "ifcfg-eth0 lacks BOOTPROTO=none, which br-ex inherits",
+            "ifcfg-eth0 lacks BOOTPROTO=none, which br-ex needs",
         ),
     ],
 )
@@ -421,3 +421,25 @@ def test_static_eth0_refuses_when_the_address_does_not_come_up(node: Node) -> No
         "check 'nmcli device show eth0'"
     )
     assert "nmcli connection load /etc/sysconfig/network-scripts/ifcfg-eth0" in node.calls("nmcli")
+
+
+def take_over(root: Path) -> None:
+    """What puppet-vswitch's ovs_redhat provider leaves (tests/fixtures/verify/boot)."""
+    boot = (FIXTURES.parent / "verify" / "boot" / "after-takeover.txt").read_text()
+    scripts = root / "etc/sysconfig/network-scripts"
+    for name, body in [("br-ex", 0), ("eth0", 1)]:
+        text = boot.split("== ")[1 + body].split("\n", 1)[1]
+        (scripts / f"ifcfg-{name}").write_text(text.replace("10.1.1.10", ADDR))
+
+
+def test_after_the_takeover_static_eth0_leaves_it_and_the_guard_passes(node: Node) -> None:
+    ready(node)
+    take_over(node.root)
+    port = node.text("/etc/sysconfig/network-scripts/ifcfg-eth0")
+    again = node.run("el9/static-eth0.sh", ADDR, "24", GATEWAY, GATEWAY)
+    assert again.returncode == 0, again.stderr
+    assert "already a port of an Open vSwitch bridge" in again.stdout
+    assert node.text("/etc/sysconfig/network-scripts/ifcfg-eth0") == port
+    guard = node.run("el9/guard-network.sh", ADDR, GATEWAY)
+    assert (guard.returncode, guard.stderr) == (0, "")
+    assert guard.stdout.strip().endswith(f"br-ex static at {ADDR}")
