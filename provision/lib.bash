@@ -59,6 +59,11 @@ require_el9() {
 	esac
 }
 
+# True when ADDRESS is a dotted-quad IPv4 address.
+is_ipv4() {
+	[[ $1 =~ ^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$ ]]
+}
+
 # Make DIR (root's SSH directory) exist with mode 0700.
 ssh_dir() {
 	mkdir -p "$1"

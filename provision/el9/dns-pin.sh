@@ -14,7 +14,6 @@ set -euo pipefail
 # shellcheck source=provision/lib.bash
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.bash"
 
-ipv4_re='^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$'
 DROPIN=/etc/NetworkManager/conf.d/90-labbuilder-dns.conf
 
 [ $# -ge 2 ] || die "usage: dns-pin.sh DOMAIN NAMESERVER [NAMESERVER ...]"
@@ -22,7 +21,7 @@ domain=$1
 shift
 [[ $domain =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]] || die "'$domain' is not a DNS domain name"
 for server in "$@"; do
-	[[ $server =~ $ipv4_re ]] || die "'$server' is not an IPv4 name server address"
+	is_ipv4 "$server" || die "'$server' is not an IPv4 name server address"
 done
 require_el9
 require_root

@@ -23,6 +23,8 @@ FIX_SCRIPTS="run network-scripts.sh (dnf -y install openstack-network-scripts)"
 [ $# -eq 2 ] || die "usage: guard-network.sh IP NAMESERVER"
 address=$1
 nameserver=$2
+is_ipv4 "$address" || die "'$address' is not an IPv4 address"
+is_ipv4 "$nameserver" || die "'$nameserver' is not an IPv4 name server address"
 
 # The first COMMAND on root's PATH, or nothing.
 find_command() {
@@ -60,7 +62,7 @@ compgen -G "$(at /etc/rc.d/rc3.d)/S*network" >/dev/null ||
 
 grep -qsx 'dns=none' "$(at /etc/NetworkManager/conf.d/90-labbuilder-dns.conf)" ||
 	die "NetworkManager still writes /etc/resolv.conf and would drop the name server when eth0 moves: run dns-pin.sh DOMAIN $nameserver"
-grep -qsx "nameserver $nameserver" "$(at /etc/resolv.conf)" ||
+grep -qsxF "nameserver $nameserver" "$(at /etc/resolv.conf)" ||
 	die "/etc/resolv.conf does not name $nameserver: run dns-pin.sh DOMAIN $nameserver"
 
 # The address is in ifcfg-eth0 before the takeover, in ifcfg-br-ex (OVSBOOTPROTO) after it.
@@ -73,7 +75,7 @@ fi
 ifcfg=$(at "$SCRIPTS_DIR/ifcfg-$name")
 [ -f "$ifcfg" ] || die "no $SCRIPTS_DIR/ifcfg-$name: Packstack would give br-ex no address; run static-eth0.sh"
 for wanted in "$bootproto=none" "IPADDR=$address" ONBOOT=yes; do
-	grep -qx "$wanted" "$ifcfg" ||
+	grep -qxF "$wanted" "$ifcfg" ||
 		die "$SCRIPTS_DIR/ifcfg-$name lacks $wanted, which br-ex needs: run static-eth0.sh"
 done
 log "ready for br-ex: legacy ifup/ifdown with ifup-ovs, network service enabled, DNS pinned to $nameserver, $name static at $address"

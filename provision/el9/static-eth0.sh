@@ -19,20 +19,18 @@ set -euo pipefail
 # shellcheck source=provision/lib.bash
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.bash"
 
-ipv4_re='^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$'
-
 [ $# -ge 4 ] || die "usage: static-eth0.sh IP PREFIX GATEWAY DNS [DNS ...]"
 address=$1
 prefix=$2
 gateway=$3
 shift 3
-[[ $address =~ $ipv4_re ]] || die "'$address' is not an IPv4 address"
+is_ipv4 "$address" || die "'$address' is not an IPv4 address"
 if ! [[ $prefix =~ ^[0-9]+$ ]] || [ "$prefix" -lt 1 ] || [ "$prefix" -gt 32 ]; then
 	die "'$prefix' is not a prefix length (1-32)"
 fi
-[[ $gateway =~ $ipv4_re ]] || die "'$gateway' is not an IPv4 gateway address"
+is_ipv4 "$gateway" || die "'$gateway' is not an IPv4 gateway address"
 for server in "$@"; do
-	[[ $server =~ $ipv4_re ]] || die "'$server' is not an IPv4 DNS server address"
+	is_ipv4 "$server" || die "'$server' is not an IPv4 DNS server address"
 done
 dns=$(
 	IFS=,

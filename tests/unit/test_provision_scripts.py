@@ -337,6 +337,11 @@ def test_known_hosts_names_an_unreachable_host(tmp_path: Path) -> None:
         ),
         (EL9 / "static-eth0.sh", ["10.1.1.10", "24"], "usage: static-eth0.sh"),
         (EL9 / "packstack-install.sh", ["extra"], "usage: packstack-install.sh"),
+        (EL9 / "guard-network.sh", ["10.1.1.x", "10.1.1.1"], "'10.1.1.x' is not an IPv4 address"),
+        (EL9 / "dns-pin.sh", ["poc.test", "10.1.1.256"], "'10.1.1.256' is not an IPv4 name"),
+        (EL9 / "dns-pin.sh", ["-bad", "10.1.1.1"], "'-bad' is not a DNS domain name"),
+        (EL9 / "grow-root.sh", ["0"], "'0' is not a disk size in GiB"),
+        (EL9 / "network-scripts.sh", ["extra"], "usage: network-scripts.sh"),
     ],
 )
 def test_el9_scripts_check_arguments(script: Path, args: list[str], message: str) -> None:
