@@ -22,9 +22,10 @@ from labbuilder.model.lab import Role
 from labbuilder.model.planner import plan
 from labbuilder.model.provisioning import plan as provision_plan
 from labbuilder.model.settings import resolve
+from tests.conftest import FIXTURES, ROOT
 
-PROVISION = Path(__file__).resolve().parent.parent.parent / "provision"
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "provision"
+PROVISION = ROOT / "provision"
+FAKE_EL9 = FIXTURES / "provision"
 FAKES = [
     "dnf",
     "rpm",
@@ -85,12 +86,12 @@ class Node:
 @pytest.fixture
 def node(tmp_path: Path) -> Node:
     root = tmp_path / "root"
-    shutil.copytree(FIXTURES / "cs9", root, symlinks=True)
+    shutil.copytree(FAKE_EL9 / "cs9", root, symlinks=True)
     (root / "run" / "systemd" / "system").mkdir(parents=True)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for name in FAKES:
-        (bin_dir / name).symlink_to(FIXTURES / "fake-el9")
+        (bin_dir / name).symlink_to(FAKE_EL9 / "fake-el9")
     env = {
         "PATH": f"{bin_dir}:/usr/bin:/bin",
         "ROOT": str(root),
@@ -425,7 +426,7 @@ def test_static_eth0_refuses_when_the_address_does_not_come_up(node: Node) -> No
 
 def take_over(root: Path) -> None:
     """What puppet-vswitch's ovs_redhat provider leaves (tests/fixtures/verify/boot)."""
-    boot = (FIXTURES.parent / "verify" / "boot" / "after-takeover.txt").read_text()
+    boot = (FIXTURES / "verify" / "boot" / "after-takeover.txt").read_text()
     scripts = root / "etc/sysconfig/network-scripts"
     for name, body in [("br-ex", 0), ("eth0", 1)]:
         text = boot.split("== ")[1 + body].split("\n", 1)[1]

@@ -13,21 +13,16 @@ from rich.console import Console
 from labbuilder.adapters.shell import Result
 from labbuilder.adapters.ssh import Remote
 from labbuilder.errors import ToolError
-from labbuilder.model.planner import plan
 from labbuilder.model.provisioning import plan as provision_plan
-from labbuilder.model.settings import resolve
 from labbuilder.reporter import Reporter
 from labbuilder.stages import provision
+from tests.conftest import lab_of
 
 DNF_NOISE = "Last metadata expiration check: 0:01:02 ago.\nError: Unable to find a match: x\n"
 NM_IFUP = (
     "guard-network.sh: ifup is NetworkManager's (/usr/sbin/ifup -> /usr/sbin/ifup), which "
     "cannot handle Open vSwitch ifcfg files: run network-scripts.sh"
 )
-
-
-def lab_of(**settings):
-    return plan(resolve(("test", settings)), kvm=True, nested=False)
 
 
 class FakeRemote(Remote):
