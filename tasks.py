@@ -240,12 +240,13 @@ def test_box(c: Context) -> None:
 
 @task(help={"fast": "skip the tests that bring up VMs", "k": "only tests matching this expression"})
 def test(c: Context, fast: bool = False, k: str = "") -> None:
-    """Lint (ruff, mypy, shellcheck) and run the project's tests (unit + real VMs)."""
+    """Lint (ruff, mypy, shellcheck, shfmt) and run the project's tests (unit + real VMs)."""
     py = f"{sys.prefix}/bin"
     c.run(f"{py}/ruff check labbuilder tests bench tasks.py", echo=True)
     c.run(f"{py}/ruff format --check labbuilder tests bench tasks.py", echo=True)
     c.run(f"{py}/mypy", echo=True)
-    c.run("shellcheck -x provision/*/*.sh hostsetup/*.sh .ci/run", echo=True)
+    c.run("shellcheck -x provision/lib.bash provision/*/*.sh hostsetup/*.sh .ci/run", echo=True)
+    c.run("shfmt -d -i 0 provision", echo=True)  # one style: tabs, shfmt defaults
     # pyproject's addopts leave the vms-marked tests out of a plain `pytest`; here they run
     selection = ["-m", "'not vms'" if fast else "'vms or not vms'"]
     if k:

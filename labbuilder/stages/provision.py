@@ -1,77 +1,79 @@
 """Provision the lab's VMs with the static scripts in ``provision/`` (run as root over SSH).
 
-On every node: FQDN hostname and /etc/hosts for all nodes, time sync. On CentOS Stream 9 boxes
-only: the RDO preparation, Packstack on the controller and a static eth0 there. Last, the
-controller's root key is authorised on every node, and proven by logging in as root.
+What runs where is ``model.provisioning.plan``: on every node the FQDN hostname, /etc/hosts and
+time sync; on CentOS Stream 9 boxes the RDO preparation and the grown root disk, on network-role
+nodes what the br-ex takeover needs (checked by a guard), Packstack on the controller. Last,
+the controller's root key is authorised on every node, and proven by logging in as root.
+
+A failing script is reported by its own last message (the one line naming the missing piece
+and the fix), not by its whole output.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shlex
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import PurePosixPath
 
 from labbuilder import PROJECT_ROOT
 from labbuilder.adapters.ssh import Remote
 from labbuilder.errors import ToolError
-from labbuilder.model.lab import Lab, Node
+from labbuilder.model.lab import Lab
+from labbuilder.model.provisioning import ROOT_KEY, Phase, Step, plan
 from labbuilder.reporter import Reporter
 
+SOURCE_DIR = PROJECT_ROOT / "provision"
+"""Uploaded whole to every node: the scripts and the library they source (``lib.bash``)."""
 REMOTE_DIR = "/opt/labbuilder/provision"
 
 
-def _script(name: str) -> str:
-    return f"{REMOTE_DIR}/{name}"
-
-
-def on_each(lab: Lab, step: Callable[[Node], None]) -> None:
+def on_each(nodes: Iterable[str], step: Callable[[str], None]) -> None:
     """Run ``step`` for every node in parallel; the first failure is raised."""
-    with ThreadPoolExecutor(max_workers=max(1, len(lab.nodes))) as pool:
-        for future in [pool.submit(step, node) for node in lab.nodes]:
+    names = list(nodes)
+    with ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:
+        for future in [pool.submit(step, name) for name in names]:
             future.result()
 
 
-def common(lab: Lab, remote: Remote, reporter: Reporter) -> None:
-    table = [f"{n.external_ip} {n.fqdn} {n.name}" for n in lab.nodes]
-
-    def step(node: Node) -> None:
-        remote.put_dir(node.name, PROJECT_ROOT / "provision", REMOTE_DIR)
-        remote.script(node.name, _script("common/hosts.sh"), [node.fqdn, *table])
-        reporter.node(node.name, "hostname and /etc/hosts set")
-        remote.script(node.name, _script("common/timesync.sh"), list(lab.ntp_servers))
-        reporter.node(node.name, f"time sync against {', '.join(lab.ntp_servers)}")
-
-    on_each(lab, step)
+def failure_line(script: str, stderr: str, stdout: str) -> str:
+    """The line that says why ``script`` failed: its own last message on standard error (every
+    script's ``die`` writes "NAME.sh: problem: fix"), else the last line of error output, else
+    of the output."""
+    prefix = f"{PurePosixPath(script).name}: "
+    errors = [line.strip() for line in stderr.splitlines() if line.strip()]
+    own = [line for line in errors if line.startswith(prefix)]
+    output = [line.strip() for line in stdout.splitlines() if line.strip()]
+    return (own or errors or output or [f"{prefix}failed with no output"])[-1]
 
 
-def el9(lab: Lab, remote: Remote, reporter: Reporter) -> None:
-    def step(node: Node) -> None:
-        reporter.node(node.name, f"preparing for RDO {lab.release} (dnf update can take a while)")
-        remote.script(node.name, _script("el9/prepare.sh"), [lab.release], timeout=3600)
-        reporter.node(node.name, "SELinux permissive, CRB and RDO repositories on, updated")
-
-    on_each(lab, step)
-    ctl = lab.controller
-    ext = lab.external
-    remote.script(
-        ctl.name,
-        _script("el9/static-eth0.sh"),
-        [str(ctl.external_ip), str(ext.prefixlen), str(ext.host_ip), str(ext.host_ip)],
-    )
-    reporter.node(ctl.name, f"eth0 static at {ctl.external_ip}/{ext.prefixlen}")
-    out = remote.script(ctl.name, _script("el9/packstack-install.sh"), [], timeout=1800)
-    reporter.node(ctl.name, f"installed {out.stdout.strip().splitlines()[-1:] or ['packstack']}")
+def run_step(remote: Remote, step: Step, values: dict[str, str]) -> str:
+    """Run one planned script as root; its standard output, or the ToolError naming why not."""
+    args = [values.get(arg, arg) for arg in step.args]
+    command = shlex.join(["bash", f"{REMOTE_DIR}/{step.script}", *args])
+    got = remote.run(step.node, command, sudo=True, check=False, timeout=step.timeout)
+    if got.rc != 0:
+        raise ToolError(
+            f"provisioning {step.node} stopped at {step.script} (exit {got.rc}): "
+            f"{failure_line(step.script, got.stderr, got.stdout)}"
+        )
+    return got.stdout
 
 
-def root_keys(lab: Lab, remote: Remote, reporter: Reporter) -> None:
+def run_phase(remote: Remote, reporter: Reporter, phase: Phase, values: dict[str, str]) -> None:
+    def node_steps(node: str) -> None:
+        for step in phase.of(node):
+            out = run_step(remote, step, values)
+            if step.script == "common/rootkey.sh":
+                values[ROOT_KEY] = (out.strip().splitlines() or [""])[-1]
+            if step.done:
+                reporter.node(node, step.done)
+
+    on_each(phase.nodes(), node_steps)
+
+
+def check_root_logins(lab: Lab, remote: Remote, reporter: Reporter) -> None:
     ctl = lab.controller.name
-    pubkey = remote.script(ctl, _script("common/rootkey.sh"), []).stdout.strip().splitlines()[-1]
-
-    def authorize(node: Node) -> None:
-        remote.script(node.name, _script("common/authorize.sh"), [pubkey])
-
-    on_each(lab, authorize)
-    hosts = [h for n in lab.nodes for h in (str(n.external_ip), n.fqdn)]
-    remote.script(ctl, _script("common/known_hosts.sh"), hosts)
     for node in lab.nodes:
         got = remote.run(
             ctl,
@@ -89,12 +91,13 @@ def root_keys(lab: Lab, remote: Remote, reporter: Reporter) -> None:
 
 
 def provision(lab: Lab, remote: Remote, reporter: Reporter) -> None:
-    common(lab, remote, reporter)
-    if lab.box.os_family == "el9":
-        el9(lab, remote, reporter)
-    else:
+    on_each((n.name for n in lab.nodes), lambda n: remote.put_dir(n, SOURCE_DIR, REMOTE_DIR))
+    if lab.box.os_family != "el9":
         reporter.warn(
             f"box {lab.box.name} is not CentOS Stream 9: the EL9 steps (SELinux, RDO "
-            "repositories, Packstack install, static eth0) are skipped"
+            "repositories, root disk, br-ex preparation, Packstack install) are skipped"
         )
-    root_keys(lab, remote, reporter)
+    values: dict[str, str] = {}
+    for phase in plan(lab):
+        run_phase(remote, reporter, phase, values)
+    check_root_logins(lab, remote, reporter)

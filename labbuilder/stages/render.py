@@ -1,4 +1,5 @@
-"""Render a lab directory: Vagrantfile, answers.txt, lab.yaml, secrets.yaml, inventory.json.
+"""Render a lab directory: Vagrantfile, answers.txt, lab.yaml, secrets.yaml, inventory.json,
+provision-plan.txt.
 
 Everything is computed and validated in memory first; files are written only when all of it
 passed, so bad input leaves nothing behind.
@@ -23,6 +24,7 @@ from labbuilder.model.lab import Lab
 from labbuilder.model.planner import plan
 from labbuilder.model.settings import Settings, to_mapping
 from labbuilder.render import answers, inventory, owned, vagrantfile
+from labbuilder.render.provisionplan import render_plan
 
 SHOWN_GROUPS = 5
 WHOLE_FILE = 10
@@ -137,6 +139,7 @@ def render(settings: Settings, labdir: LabDir, *, kvm: bool, nested: bool, base:
         ),
         "secrets.yaml": (secrets.dump(password), PRIVATE),
         "inventory.json": (inventory.dumps(lab), PUBLIC),
+        "provision-plan.txt": (render_plan(lab), PUBLIC),
     }
     return Rendered(lab=lab, files=files, warnings=warnings, ignored=ignored)
 

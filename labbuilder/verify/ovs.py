@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Interface
 from typing import Any
 
 LIST_COMMAND = (
@@ -200,3 +200,84 @@ def stray_tunnels_problem(
     if not strays:
         return None
     return f"{tunnels.bridge} has {tunnels.kind} port(s) to no other lab node: {_listing(strays)}"
+
+
+IFCFG_DIR = "/etc/sysconfig/network-scripts"
+BOOT_COMMAND = (
+    f'for f in {IFCFG_DIR}/ifcfg-br-ex {IFCFG_DIR}/ifcfg-eth0; do echo "== $f";'
+    " cat \"$f\" 2>/dev/null || echo '(missing)'; done;"
+    " echo '== /etc/rc.d/rc3.d'; ls /etc/rc.d/rc3.d 2>/dev/null || true"
+)
+"""What brings br-ex back at boot on EL9: the two ifcfg files puppet-vswitch's ovs_redhat
+provider writes, and the runlevel links of the legacy ``network`` service that reads them."""
+
+
+@dataclass(frozen=True)
+class BootConfig:
+    ifcfg: Mapping[str, Mapping[str, str] | None]
+    """Per device (``br-ex``, ``eth0``): its ifcfg keys, or None when the file is missing."""
+    rc3: tuple[str, ...]
+
+
+def _ifcfg(lines: list[str]) -> dict[str, str] | None:
+    if lines == ["(missing)"]:
+        return None
+    keys: dict[str, str] = {}
+    for line in lines:
+        key, sep, value = line.partition("=")
+        if sep and key.strip() and not key.lstrip().startswith("#"):
+            keys[key.strip()] = value.strip().strip("\"'")
+    return keys
+
+
+def parse_boot(text: str) -> BootConfig:
+    """The output of ``BOOT_COMMAND``."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("== "):
+            current = sections.setdefault(line[3:].strip(), [])
+        elif line.strip():
+            current.append(line.strip())
+    ifcfg = {
+        path.rsplit("ifcfg-", 1)[1]: _ifcfg(lines)
+        for path, lines in sections.items()
+        if path.startswith(f"{IFCFG_DIR}/ifcfg-")
+    }
+    return BootConfig(ifcfg, tuple(sections.get("/etc/rc.d/rc3.d", [])))
+
+
+def boot_problem(boot: BootConfig, bridge: str, nic: str, address: IPv4Interface) -> str | None:
+    """Why ``bridge`` would not come back with ``address`` and ``nic`` as its port after a
+    reboot, or None."""
+    br = boot.ifcfg.get(bridge)
+    port = boot.ifcfg.get(nic)
+    if br is None:
+        return f"no ifcfg-{bridge}: nothing brings {bridge} back at boot"
+    if (br.get("TYPE"), br.get("DEVICETYPE")) != ("OVSBridge", "ovs"):
+        return f"ifcfg-{bridge} has TYPE={br.get('TYPE', '(unset)')}, not an Open vSwitch bridge"
+    if br.get("ONBOOT") != "yes":
+        onboot = br.get("ONBOOT", "(unset)")
+        return f"ifcfg-{bridge} has ONBOOT={onboot}: {bridge} stays down after a reboot"
+    given = f"{br.get('IPADDR', '(none)')}/{br.get('PREFIX', '?')}"
+    if given != str(address):
+        return f"ifcfg-{bridge} gives {given}, not the external address {address}"
+    if port is None:
+        return f"no ifcfg-{nic}: {nic} does not join {bridge} at boot"
+    if (port.get("TYPE"), port.get("OVS_BRIDGE")) != ("OVSPort", bridge):
+        return (
+            f"ifcfg-{nic} does not make {nic} a port of {bridge} "
+            f"(TYPE={port.get('TYPE', '(unset)')}, OVS_BRIDGE={port.get('OVS_BRIDGE', '(unset)')})"
+        )
+    if port.get("ONBOOT") != "yes":
+        return (
+            f"ifcfg-{nic} has ONBOOT={port.get('ONBOOT', '(unset)')}: {nic} stays out of {bridge}"
+        )
+    if "IPADDR" in port:
+        return f"ifcfg-{nic} still gives {nic} the address {port['IPADDR']}, which {bridge} holds"
+    if not any(name.startswith("S") and name.endswith("network") for name in boot.rc3):
+        return (
+            "the legacy network service is not enabled (no S*network in /etc/rc.d/rc3.d), so "
+            f"nothing brings {bridge} up at boot: systemctl enable network"
+        )
+    return None

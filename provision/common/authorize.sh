@@ -16,10 +16,8 @@
 #   SSHD_RELOAD=0      neither check nor reload sshd
 set -euo pipefail
 
-die() {
-	echo "authorize.sh: $*" >&2
-	exit 1
-}
+# shellcheck source=provision/lib.bash
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.bash"
 
 [ $# -ge 1 ] || die "usage: authorize.sh 'TYPE BASE64 [COMMENT]'"
 pubkey="$*"
@@ -28,10 +26,9 @@ read -r key_type key_body _ <<<"$pubkey" || true
 	die "'$key_type' is not an SSH public key type: pass the line rootkey.sh printed"
 [[ ${key_body:-} =~ ^[A-Za-z0-9+/]+=*$ ]] || die "the key body is not base64: pass the line rootkey.sh printed"
 
-ssh_dir=${SSH_DIR:-/root/.ssh}
+ssh_dir=${SSH_DIR:-$(at /root/.ssh)}
 auth=$ssh_dir/authorized_keys
-mkdir -p "$ssh_dir"
-chmod 700 "$ssh_dir"
+ssh_dir "$ssh_dir"
 [ -e "$auth" ] || install -m 600 /dev/null "$auth"
 chmod go-rwx "$auth"
 
@@ -46,16 +43,16 @@ if ! awk -v type="$key_type" -v body="$key_body" '$1 == type && $2 == body { fou
 	printf '%s\n' "$pubkey" >>"$tmp"
 fi
 if cmp -s "$tmp" "$auth"; then
-	echo "authorize.sh: key already authorized in $auth"
+	log "key already authorized in $auth"
 else
 	cat "$tmp" >"$auth"
-	echo "authorize.sh: authorized the key in $auth"
+	log "authorized the key in $auth"
 fi
 if command -v restorecon >/dev/null 2>&1; then
 	restorecon -R "$ssh_dir"
 fi
 
-sshd_config=${SSHD_CONFIG:-/etc/ssh/sshd_config}
+sshd_config=${SSHD_CONFIG:-$(at /etc/ssh/sshd_config)}
 [ -f "$sshd_config" ] || die "$sshd_config not found: install openssh-server or set SSHD_CONFIG"
 wanted="PermitRootLogin prohibit-password"
 sshd_changed=0
@@ -89,13 +86,13 @@ prohibit-password | without-password | yes) ;;
 *) die "sshd still says 'PermitRootLogin ${effective:-?}': look for an earlier setting in $sshd_config or its includes" ;;
 esac
 if [ "$sshd_changed" = 1 ]; then
-	if [ -d /run/systemd/system ]; then
+	if [ -d "$(at /run/systemd/system)" ]; then
 		systemctl reload sshd.service 2>/dev/null || systemctl reload ssh.service
 	elif [ -s /run/sshd.pid ]; then
 		kill -HUP "$(cat /run/sshd.pid)"
 	else
-		echo "authorize.sh: sshd is not running under systemd and has no pid file; reload it yourself"
+		log "sshd is not running under systemd and has no pid file; reload it yourself"
 		exit 0
 	fi
-	echo "authorize.sh: sshd reloaded"
+	log "sshd reloaded"
 fi

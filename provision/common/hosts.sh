@@ -14,18 +14,13 @@
 #   SKIP_HOSTNAME=1   leave the hostname alone
 set -euo pipefail
 
-BEGIN_MARK="# BEGIN labbuilder"
-END_MARK="# END labbuilder"
-
-die() {
-	echo "hosts.sh: $*" >&2
-	exit 1
-}
+# shellcheck source=provision/lib.bash
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.bash"
 
 [ $# -ge 1 ] || die "usage: hosts.sh FQDN 'IP FQDN SHORT'... (or the entries on standard input)"
 fqdn=$1
 shift
-hosts_file=${HOSTS_FILE:-/etc/hosts}
+hosts_file=${HOSTS_FILE:-$(at /etc/hosts)}
 
 case $fqdn in
 *.*) ;;
@@ -42,7 +37,7 @@ else
 fi
 [ ${#entries[@]} -gt 0 ] || die "no 'IP FQDN SHORT' entries given"
 
-block="$BEGIN_MARK"$'\n'
+block=""
 names=""
 found_self=0
 for entry in "${entries[@]}"; do
@@ -52,54 +47,44 @@ for entry in "${entries[@]}"; do
 	fi
 	[[ $ip =~ ^[0-9A-Fa-f.:]+$ ]] || die "bad address '$ip' in entry '$entry'"
 	[ "$name" = "$fqdn" ] && found_self=1
-	block+="$ip $name $short"$'\n'
+	block+="${block:+$'\n'}$ip $name $short"
 	names+=" $name $short"
 done
-block+="$END_MARK"
 [ "$found_self" = 1 ] || die "this node's FQDN '$fqdn' is not among the entries: add its 'IP FQDN SHORT'"
 
-touch "$hosts_file"
-begins=$(grep -cxF "$BEGIN_MARK" "$hosts_file" || true)
-ends=$(grep -cxF "$END_MARK" "$hosts_file" || true)
-[ "$begins" = "$ends" ] || die "$hosts_file has unbalanced '$BEGIN_MARK'/'$END_MARK' lines: fix them by hand"
-
-tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
-
-# Drop the old block; take lab names off loopback lines (keeping any other name and comment).
-awk -v names="$names" -v begin="$BEGIN_MARK" -v end="$END_MARK" '
-BEGIN { n = split(names, list, " "); for (i = 1; i <= n; i++) lab[list[i]] = 1 }
-$0 == begin { skip = 1; next }
-$0 == end { skip = 0; next }
-skip { next }
-$1 ~ /^127\./ || $1 == "::1" {
-	out = $1; kept = 0; dropped = 0
-	for (i = 2; i <= NF; i++) {
-		if ($i ~ /^#/) { for (j = i; j <= NF; j++) out = out " " $j; break }
-		if ($i in lab) { dropped++ } else { out = out " " $i; kept++ }
+# Lab names come off loopback lines (keeping any other name and comment); a loopback line left
+# with no name is dropped.
+# shellcheck disable=SC2317 # called by replace_block
+unloop() {
+	awk -v names="$names" '
+	BEGIN { n = split(names, list, " "); for (i = 1; i <= n; i++) lab[list[i]] = 1 }
+	$1 ~ /^127\./ || $1 == "::1" {
+		out = $1; kept = 0; dropped = 0
+		for (i = 2; i <= NF; i++) {
+			if ($i ~ /^#/) { for (j = i; j <= NF; j++) out = out " " $j; break }
+			if ($i in lab) { dropped++ } else { out = out " " $i; kept++ }
+		}
+		if (!dropped) { print; next }
+		if (kept) print out
+		next
 	}
-	if (!dropped) { print; next }
-	if (kept) print out
-	next
+	{ print }
+	'
 }
-{ print }
-' "$hosts_file" >"$tmp"
-printf '%s\n' "$block" >>"$tmp"
 
-if cmp -s "$tmp" "$hosts_file"; then
-	echo "hosts.sh: $hosts_file already up to date"
+replace_block "$hosts_file" "$block" unloop
+if [ "$CHANGED" = 0 ]; then
+	log "$hosts_file already up to date"
 else
-	# cat keeps the file's inode, owner, mode and SELinux label (and works on a bind mount).
-	cat "$tmp" >"$hosts_file"
-	echo "hosts.sh: wrote the lab block into $hosts_file"
+	log "wrote the lab block into $hosts_file"
 fi
 
 if [ "${SKIP_HOSTNAME:-0}" != 1 ] && [ "$(hostname)" != "$fqdn" ]; then
-	if command -v hostnamectl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+	if command -v hostnamectl >/dev/null 2>&1 && [ -d "$(at /run/systemd/system)" ]; then
 		hostnamectl set-hostname "$fqdn"
 	else
-		printf '%s\n' "$fqdn" >/etc/hostname
+		printf '%s\n' "$fqdn" >"$(at /etc/hostname)"
 		hostname "$fqdn"
 	fi
-	echo "hosts.sh: hostname set to $fqdn"
+	log "hostname set to $fqdn"
 fi

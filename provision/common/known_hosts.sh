@@ -12,18 +12,15 @@
 #   KEYSCAN_ATTEMPTS=N    scans per host before giving up (default 5, 3 s apart)
 set -euo pipefail
 
-die() {
-	echo "known_hosts.sh: $*" >&2
-	exit 1
-}
+# shellcheck source=provision/lib.bash
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.bash"
 
 [ $# -ge 1 ] || die "usage: known_hosts.sh HOST [HOST ...]"
-ssh_dir=${SSH_DIR:-/root/.ssh}
+ssh_dir=${SSH_DIR:-$(at /root/.ssh)}
 known=$ssh_dir/known_hosts
 attempts=${KEYSCAN_ATTEMPTS:-5}
 [[ $attempts =~ ^[1-9][0-9]*$ ]] || die "KEYSCAN_ATTEMPTS must be a positive number, not '$attempts'"
-mkdir -p "$ssh_dir"
-chmod 700 "$ssh_dir"
+ssh_dir "$ssh_dir"
 [ -e "$known" ] || install -m 644 /dev/null "$known"
 
 for host in "$@"; do
@@ -41,10 +38,10 @@ for host in "$@"; do
 		grep -qF "$type $body" <<<"$current" || missing=1
 	done <<<"$scanned"
 	if [ "$missing" = 0 ]; then
-		echo "known_hosts.sh: $host already known"
+		log "$host already known"
 		continue
 	fi
 	ssh-keygen -R "$host" -f "$known" >/dev/null 2>&1 || true
 	printf '%s\n' "$scanned" >>"$known"
-	echo "known_hosts.sh: recorded the host keys of $host"
+	log "recorded the host keys of $host"
 done

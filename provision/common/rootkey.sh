@@ -11,17 +11,19 @@
 #   SSH_DIR=PATH   directory to use instead of /root/.ssh
 set -euo pipefail
 
-ssh_dir=${SSH_DIR:-/root/.ssh}
+# shellcheck source=provision/lib.bash
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.bash"
+
+ssh_dir=${SSH_DIR:-$(at /root/.ssh)}
 key=$ssh_dir/id_rsa
 
-mkdir -p "$ssh_dir"
-chmod 700 "$ssh_dir"
+ssh_dir "$ssh_dir"
 if [ ! -f "$key" ]; then
 	ssh-keygen -q -t rsa -b 3072 -N '' -C "root@$(hostname)" -f "$key" </dev/null
-	echo "rootkey.sh: created $key" >&2
+	log "created $key" >&2
 fi
 if [ ! -s "$key.pub" ]; then
 	ssh-keygen -y -f "$key" >"$key.pub"
-	echo "rootkey.sh: wrote $key.pub from $key" >&2
+	log "wrote $key.pub from $key" >&2
 fi
 cat "$key.pub"

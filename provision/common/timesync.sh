@@ -13,13 +13,8 @@
 #   CHRONY_CONF=PATH  file to edit instead of the distribution's
 set -euo pipefail
 
-BEGIN_MARK="# BEGIN labbuilder"
-END_MARK="# END labbuilder"
-
-die() {
-	echo "timesync.sh: $*" >&2
-	exit 1
-}
+# shellcheck source=provision/lib.bash
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.bash"
 
 [ $# -ge 1 ] || die "usage: timesync.sh SERVER [SERVER ...]"
 for server in "$@"; do
@@ -28,7 +23,7 @@ done
 
 find_conf() {
 	local candidate
-	for candidate in /etc/chrony.conf /etc/chrony/chrony.conf; do
+	for candidate in "$(at /etc/chrony.conf)" "$(at /etc/chrony/chrony.conf)"; do
 		if [ -f "$candidate" ]; then
 			echo "$candidate"
 			return 0
@@ -53,47 +48,31 @@ if [ -z "$conf" ]; then
 fi
 [ -f "$conf" ] || die "$conf does not exist: install chrony or set CHRONY_CONF"
 
-begins=$(grep -cxF "$BEGIN_MARK" "$conf" || true)
-ends=$(grep -cxF "$END_MARK" "$conf" || true)
-[ "$begins" = "$ends" ] || die "$conf has unbalanced '$BEGIN_MARK'/'$END_MARK' lines: fix them by hand"
+# The image's own pool/server/peer lines are commented out so they do not compete.
+# shellcheck disable=SC2317 # called by replace_block
+retire_sources() {
+	awk '$1 == "pool" || $1 == "server" || $1 == "peer" { print "#labbuilder# " $0; next } { print }'
+}
 
-tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
-
-awk -v begin="$BEGIN_MARK" -v end="$END_MARK" '
-$0 == begin { skip = 1; next }
-$0 == end { skip = 0; next }
-skip { next }
-$1 == "pool" || $1 == "server" || $1 == "peer" { print "#labbuilder# " $0; next }
-{ print }
-' "$conf" >"$tmp"
-{
-	echo "$BEGIN_MARK"
-	for server in "$@"; do
-		echo "server $server iburst"
-	done
-	echo "$END_MARK"
-} >>"$tmp"
-
-changed=0
-if cmp -s "$tmp" "$conf"; then
-	echo "timesync.sh: $conf already up to date"
+block=$(printf 'server %s iburst\n' "$@")
+replace_block "$conf" "$block" retire_sources
+changed=$CHANGED
+if [ "$changed" = 0 ]; then
+	log "$conf already up to date"
 else
-	cat "$tmp" >"$conf"
-	changed=1
-	echo "timesync.sh: wrote $# server(s) into $conf"
+	log "wrote $# server(s) into $conf"
 fi
 
-if [ ! -d /run/systemd/system ]; then
-	[ "$changed" = 0 ] || echo "timesync.sh: systemd is not running; restart chronyd yourself"
+if [ ! -d "$(at /run/systemd/system)" ]; then
+	[ "$changed" = 0 ] || log "systemd is not running; restart chronyd yourself"
 	exit 0
 fi
-for unit in chrony chronyd; do  # Debian: chrony (chronyd is an alias there); EL9: chronyd
+for unit in chrony chronyd; do # Debian: chrony (chronyd is an alias there); EL9: chronyd
 	if systemctl cat "$unit.service" >/dev/null 2>&1; then
 		systemctl enable --now "$unit.service"
 		if [ "$changed" = 1 ]; then
 			systemctl restart "$unit.service"
-			echo "timesync.sh: restarted $unit"
+			log "restarted $unit"
 		fi
 		exit 0
 	fi

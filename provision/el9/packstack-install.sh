@@ -6,12 +6,12 @@
 # Prints the installed package (NAME-VERSION-RELEASE) as its last line.
 set -euo pipefail
 
-# shellcheck source=provision/el9/lib.bash
-source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
+# shellcheck source=provision/lib.bash
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.bash"
 
 [ $# -eq 0 ] || die "usage: packstack-install.sh (no arguments)"
 require_el9
-[ "$(id -u)" = 0 ] || die "run as root"
+require_root
 [ -n "$(rpm -qa --qf '%{NAME}\n' 'centos-release-openstack-*')" ] ||
 	die "no centos-release-openstack-* package: run prepare.sh RELEASE first"
 

@@ -6,8 +6,8 @@
 # In order: SELinux to permissive (now and in /etc/selinux/config: RDO documents a known
 # SELinux/RabbitMQ problem on CentOS Stream 9), the CRB repository on, the RDO release package
 # centos-release-openstack-RELEASE, the mariadb dnf module disabled when the system has one (as
-# Packstack's own CentOS Stream 9 jobs do), a package update, and the root partition grown to
-# the disk when growpart is installed. Every step is a no-op when already done.
+# Packstack's own CentOS Stream 9 jobs do) and a package update. Every step is a no-op when
+# already done. The root disk is grown by grow-root.sh.
 #
 # Environment:
 #   UPDATE_POLICY=all|security|none   what "dnf update" installs (default all). CentOS Stream
@@ -15,36 +15,8 @@
 #                                     installs nothing there.
 set -euo pipefail
 
-# shellcheck source=provision/el9/lib.bash
-source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
-
-grow_root() {
-	local source fstype dev part disk out rc
-	if ! command -v growpart >/dev/null 2>&1; then
-		echo "prepare.sh: growpart not installed; root filesystem left as it is"
-		return 0
-	fi
-	source=$(findmnt -n -o SOURCE /)
-	fstype=$(findmnt -n -o FSTYPE /)
-	dev=$(basename "$(readlink -f "$source")")
-	if [ ! -r "/sys/class/block/$dev/partition" ]; then
-		echo "prepare.sh: root ($source) is not a plain partition; not growing it"
-		return 0
-	fi
-	part=$(cat "/sys/class/block/$dev/partition")
-	disk=/dev/$(basename "$(readlink -f "/sys/class/block/$dev/..")")
-	rc=0
-	out=$(growpart "$disk" "$part" 2>&1) || rc=$?
-	case $out in
-	*NOCHANGE*) echo "prepare.sh: root partition already fills $disk" ;;
-	*) [ "$rc" = 0 ] || die "growpart $disk $part failed: $out" ;;
-	esac
-	case $fstype in
-	xfs) xfs_growfs / >/dev/null ;;
-	ext4 | ext3) resize2fs "$source" >/dev/null 2>&1 ;;
-	*) echo "prepare.sh: root filesystem is $fstype; grow it yourself" ;;
-	esac
-}
+# shellcheck source=provision/lib.bash
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.bash"
 
 [ $# -eq 1 ] || die "usage: prepare.sh RELEASE (antelope, caracal, dalmatian or epoxy)"
 release=$1
@@ -58,15 +30,16 @@ all | security | none) ;;
 *) die "UPDATE_POLICY must be all, security or none, not '$policy'" ;;
 esac
 require_el9
-[ "$(id -u)" = 0 ] || die "run as root"
+require_root
 
 # SELinux: permissive now and after reboot (a disabled SELinux stays disabled).
 if command -v getenforce >/dev/null 2>&1 && [ "$(getenforce)" = Enforcing ]; then
 	setenforce 0
-	echo "prepare.sh: SELinux set to permissive"
+	log "SELinux set to permissive"
 fi
-if [ -f /etc/selinux/config ] && grep -q '^SELINUX=enforcing' /etc/selinux/config; then
-	sed -i 's/^SELINUX=enforcing.*/SELINUX=permissive/' /etc/selinux/config
+selinux_config=$(at /etc/selinux/config)
+if [ -f "$selinux_config" ] && grep -q '^SELINUX=enforcing' "$selinux_config"; then
+	sed -i 's/^SELINUX=enforcing.*/SELINUX=permissive/' "$selinux_config"
 fi
 
 # Repositories: CRB, then the RDO release package (which enables the OpenStack repositories).
@@ -88,13 +61,11 @@ fi
 case $policy in
 all) dnf -y update ;;
 security) dnf -y update --security ;;
-none) echo "prepare.sh: UPDATE_POLICY=none, packages not updated" ;;
+none) log "UPDATE_POLICY=none, packages not updated" ;;
 esac
-
-grow_root
 
 latest_kernel=$(rpm -q --last kernel | awk 'NR == 1 { print $1 }')
 if [ "$latest_kernel" != "kernel-$(uname -r)" ]; then
-	echo "prepare.sh: $latest_kernel is installed but $(uname -r) is running: reboot to use it"
+	log "$latest_kernel is installed but $(uname -r) is running: reboot to use it"
 fi
-echo "prepare.sh: node ready for Packstack ($wanted)"
+log "node ready for Packstack ($wanted)"

@@ -14,6 +14,7 @@ PROVISION = Path(__file__).parent.parent.parent / "provision"
 SCRIPTS = sorted(PROVISION.rglob("*.sh"))
 COMMON = PROVISION / "common"
 EL9 = PROVISION / "el9"
+LIBRARY = PROVISION / "lib.bash"
 LAB = [
     "10.1.1.10 controller.lab.example controller",
     "10.1.1.20 compute1.lab.example compute1",
@@ -52,13 +53,19 @@ def test_every_script_is_found() -> None:
         "common/known_hosts.sh",
         "common/rootkey.sh",
         "common/timesync.sh",
+        "el9/dns-pin.sh",
+        "el9/grow-root.sh",
+        "el9/guard-network.sh",
+        "el9/network-scripts.sh",
         "el9/packstack-install.sh",
         "el9/prepare.sh",
         "el9/static-eth0.sh",
     }
 
 
-@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.relative_to(PROVISION).as_posix())
+@pytest.mark.parametrize(
+    "script", [*SCRIPTS, LIBRARY], ids=lambda p: p.relative_to(PROVISION).as_posix()
+)
 def test_shellcheck(script: Path) -> None:
     if shutil.which("shellcheck") is None:
         pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
@@ -70,6 +77,23 @@ def test_shellcheck(script: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout
+
+
+def test_shfmt_style() -> None:
+    """One shell style for provision/: shfmt's defaults with tabs (as `invoke test` runs it)."""
+    if shutil.which("shfmt") is None:
+        pytest.skip("shfmt is not installed (apt-get install shfmt)")
+    done = subprocess.run(
+        ["shfmt", "-d", "-i", "0", str(PROVISION)], capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stdout) == (0, "")
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.relative_to(PROVISION).as_posix())
+def test_sources_the_one_library(script: Path) -> None:
+    text = script.read_text()
+    assert 'source "$(dirname "${BASH_SOURCE[0]}")/../lib.bash"' in text
+    assert "\ndie() {" not in text
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.relative_to(PROVISION).as_posix())
@@ -313,6 +337,11 @@ def test_known_hosts_names_an_unreachable_host(tmp_path: Path) -> None:
         ),
         (EL9 / "static-eth0.sh", ["10.1.1.10", "24"], "usage: static-eth0.sh"),
         (EL9 / "packstack-install.sh", ["extra"], "usage: packstack-install.sh"),
+        (EL9 / "guard-network.sh", ["10.1.1.x", "10.1.1.1"], "'10.1.1.x' is not an IPv4 address"),
+        (EL9 / "dns-pin.sh", ["poc.test", "10.1.1.256"], "'10.1.1.256' is not an IPv4 name"),
+        (EL9 / "dns-pin.sh", ["-bad", "10.1.1.1"], "'-bad' is not a DNS domain name"),
+        (EL9 / "grow-root.sh", ["0"], "'0' is not a disk size in GiB"),
+        (EL9 / "network-scripts.sh", ["extra"], "usage: network-scripts.sh"),
     ],
 )
 def test_el9_scripts_check_arguments(script: Path, args: list[str], message: str) -> None:

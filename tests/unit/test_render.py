@@ -48,7 +48,7 @@ def render_case(tmp_path: Path, settings: dict, kvm: bool = False, nested: bool 
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-@pytest.mark.parametrize("name", ["Vagrantfile", "answers.txt"])
+@pytest.mark.parametrize("name", ["Vagrantfile", "answers.txt", "provision-plan.txt"])
 def test_golden(tmp_path, case, name):
     settings, kvm, nested = CASES[case]
     text = render_case(tmp_path, settings, kvm, nested).files[name][0]

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Interface
 
 import pytest
 
@@ -257,3 +257,71 @@ def test_two_ports_to_one_peer_are_named() -> None:
 def test_parse_rejects_partial_output(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         ovs.parse(text)
+
+
+BOOT = FIXTURES / "verify" / "boot"
+EXTERNAL = IPv4Interface("10.1.1.10/24")
+
+
+def boot(name: str, drop: str = "") -> ovs.BootConfig:
+    lines = (BOOT / name).read_text().splitlines()
+    return ovs.parse_boot("\n".join(line for line in lines if not drop or line != drop))
+
+
+def test_parse_boot() -> None:
+    parsed = boot("after-takeover.txt")
+    assert parsed.rc3 == ("S10network",)
+    assert parsed.ifcfg["eth0"] == {
+        "DEVICE": "eth0",
+        "NAME": "eth0",
+        "DEVICETYPE": "ovs",
+        "TYPE": "OVSPort",
+        "OVS_BRIDGE": "br-ex",
+        "ONBOOT": "yes",
+        "BOOTPROTO": "none",
+    }
+    assert parsed.ifcfg["br-ex"] is not None
+    assert parsed.ifcfg["br-ex"]["OVS_EXTRA"] == "set bridge br-ex fail_mode=standalone"
+    assert boot("before-takeover.txt").ifcfg["br-ex"] is None
+
+
+@pytest.mark.parametrize(
+    ("name", "drop", "address", "problem"),
+    [
+        ("after-takeover.txt", "", EXTERNAL, None),
+        (
+            "after-takeover.txt",
+            "S10network",
+            EXTERNAL,
+            "the legacy network service is not enabled (no S*network in /etc/rc.d/rc3.d), so "
+            "nothing brings br-ex up at boot: systemctl enable network",
+        ),
+        (
+            "after-takeover.txt",
+            "",
+            IPv4Interface("10.1.1.11/24"),
+            "ifcfg-br-ex gives 10.1.1.10/24, not the external address 10.1.1.11/24",
+        ),
+        (
+            "after-takeover.txt",
+            "ONBOOT=yes",
+            EXTERNAL,
+            "ifcfg-br-ex has ONBOOT=(unset): br-ex stays down after a reboot",
+        ),
+        (
+            "after-takeover.txt",
+            "OVS_BRIDGE=br-ex",
+            EXTERNAL,
+            "ifcfg-eth0 does not make eth0 a port of br-ex (TYPE=OVSPort, OVS_BRIDGE=(unset))",
+        ),
+        ("before-takeover.txt", "", EXTERNAL, "no ifcfg-br-ex: nothing brings br-ex back at boot"),
+        (
+            "dhcp-template.txt",
+            "",
+            EXTERNAL,
+            "ifcfg-br-ex gives (none)/?, not the external address 10.1.1.10/24",
+        ),
+    ],
+)
+def test_boot_problem(name: str, drop: str, address: IPv4Interface, problem: str | None) -> None:
+    assert ovs.boot_problem(boot(name, drop), "br-ex", "eth0", address) == problem

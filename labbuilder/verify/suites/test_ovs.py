@@ -1,5 +1,9 @@
 """Open vSwitch on the nodes running Neutron's data plane: br-int everywhere, br-ex with eth0
 and the external address on network nodes, one tunnel port per other node.
+
+Run after a restart (``invoke verify`` once the nodes are back), the br-ex checks say whether
+br-ex came back holding eth0 and the external address; on CentOS Stream 9 a further check reads
+what brings it back at boot (the ifcfg files and the legacy network service).
 """
 
 from __future__ import annotations
@@ -52,6 +56,17 @@ def test_br_ex_holds_eth0(switch: ovs.Switch) -> None:
 def test_external_address_on_br_ex(host: Host, node: LabNode) -> None:
     addrs = hostcheck.parse_ip_addr(host.check_output(hostcheck.IP_ADDR))
     problem = hostcheck.address_problem(addrs, hostcheck.EXTERNAL_BRIDGE, node.external)
+    assert problem is None, problem
+
+
+@pytest.mark.roles("network")
+def test_br_ex_comes_back_at_boot(host: Host, node: LabNode) -> None:
+    if LAB.os_family != "el9":
+        pytest.skip(f"only CentOS Stream 9 boxes keep br-ex in ifcfg files (box: {LAB.os_family})")
+    boot = ovs.parse_boot(host.check_output(ovs.BOOT_COMMAND))
+    problem = ovs.boot_problem(
+        boot, hostcheck.EXTERNAL_BRIDGE, hostcheck.EXTERNAL_NIC, node.external
+    )
     assert problem is None, problem
 
 
