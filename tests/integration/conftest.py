@@ -127,13 +127,15 @@ def lab(vm_env):
     further (provision, deploy with a stand-in Packstack, verify) and the last one takes it
     down. Whatever happens, it is taken down at the end of the session."""
     started = time.monotonic()
-    out = invoke(vm_env, "up", "--lab", LAB, "--nodes", "3", "--until", "vms", *FLAGS)
-    seconds = time.monotonic() - started
-    yield {
-        "env": vm_env,
-        "up": out,
-        "seconds": seconds,
-        "labdir": Path(vm_env["INVOKE_LABS_DIR"]) / LAB,
-    }
-    invoke(vm_env, "down", "--lab", LAB, "--purge", check=False)
-    invoke(vm_env, "down", "--lab", SIDE, "--purge", check=False)
+    try:
+        out = invoke(vm_env, "up", "--lab", LAB, "--nodes", "3", "--until", "vms", *FLAGS)
+        seconds = time.monotonic() - started
+        yield {
+            "env": vm_env,
+            "up": out,
+            "seconds": seconds,
+            "labdir": Path(vm_env["INVOKE_LABS_DIR"]) / LAB,
+        }
+    finally:  # also when `up` itself failed: nothing of the lab stays in libvirt
+        invoke(vm_env, "down", "--lab", LAB, "--purge", check=False)
+        invoke(vm_env, "down", "--lab", SIDE, "--purge", check=False)
