@@ -254,6 +254,67 @@ def test(c: Context, fast: bool = False, k: str = "") -> None:
     c.run(f"{py}/pytest {' '.join(selection)}", echo=True, pty=False)
 
 
+SNAP = {**LAB, "name": "snapshot name (letters, digits, . _ -)"}
+
+
+@task(help={**SNAP, "mode": "warm (default: memory too, VMs paused together) or cold (shut down)"})
+@plain_task
+def save(c: Context, name: str, lab: str | None = None, mode: str = "warm") -> None:
+    """Snapshot every VM of the lab at once (refused before anything changes if it cannot work)."""
+    echo(commands.snapshot.save(cfg(c), lab, name, mode))
+
+
+@task(help=SNAP)
+@plain_task
+def restore(c: Context, name: str, lab: str | None = None) -> None:
+    """Put every VM of the lab back to a snapshot, step the clocks, and wait until healthy."""
+    echo(commands.snapshot.restore(cfg(c), lab, name))
+
+
+@task(name="list", help=LAB)
+@plain_task
+def list_snapshots(c: Context, lab: str | None = None) -> None:
+    """List the lab's snapshots: mode, stage, when, memory image size, time taken."""
+    echo(commands.snapshot.list_snapshots(cfg(c), lab))
+
+
+@task(help=SNAP)
+@plain_task
+def delete(c: Context, name: str, lab: str | None = None) -> None:
+    """Delete a snapshot from every VM of the lab and its record."""
+    echo(commands.snapshot.delete(cfg(c), lab, name))
+
+
+@task(help=LAB)
+@plain_task
+def reset(c: Context, lab: str | None = None) -> None:
+    """Restore the lab's `deployed` snapshot (or the latest stage snapshot) in one word."""
+    echo(commands.snapshot.reset(cfg(c), lab))
+
+
+@task(help=LAB)
+@plain_task
+def stop(c: Context, lab: str | None = None) -> None:
+    """Shut the lab's VMs down cleanly (libvirt; nothing is deleted)."""
+    echo(commands.restart.stop(cfg(c), lab))
+
+
+@task(help=LAB)
+@plain_task
+def start(c: Context, lab: str | None = None) -> None:
+    """Start a stopped lab (also after a host reboot) and wait until every node answers."""
+    echo(commands.restart.start(cfg(c), lab))
+
+
+@task(help=LAB)
+@plain_task
+def restart(c: Context, lab: str | None = None) -> None:
+    """Stop and start the lab's VMs through its own records (not Vagrant's lease lookup)."""
+    echo(commands.restart.restart(cfg(c), lab))
+
+
+snapshot = Collection("snapshot", save, restore, list_snapshots, delete)
+
 ns = Collection(
     plan,
     render,
@@ -270,5 +331,10 @@ ns = Collection(
     ssh_config,
     test_box,
     test,
+    snapshot,
+    reset,
+    stop,
+    start,
+    restart,
 )
 ns.configure(commands.flags.CONFIG_DEFAULTS)

@@ -10,6 +10,7 @@ is no error to it, so its results are checked here.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
@@ -166,9 +167,27 @@ class Vagrant:
             raise ToolError(f"vagrant ssh-config {name} gave no address: is the VM running?")
         return text
 
+    def ssh_configs(self, names: list[str]) -> str:
+        """``vagrant ssh-config`` of every machine in one run (one Vagrant start, not one each)."""
+        try:
+            text = str(self.v.ssh_config())
+        except Failed as err:
+            raise _failure("ssh-config", err) from None
+        hosts = {line.split()[1] for line in text.splitlines() if line.startswith("Host ")}
+        missing = [n for n in names if n not in hosts]
+        if missing or "HostName" not in text:
+            raise ToolError(f"vagrant ssh-config gave no address for {', '.join(missing)}")
+        return text
+
 
 def boxes() -> dict[str, str]:
-    """Installed boxes, name -> provider list (as vagrant reports them)."""
+    """Installed boxes, name -> provider list (as vagrant reports them). Asked once per process
+    and Vagrant home (each `vagrant` start costs seconds); ``box_add`` forgets the answer."""
+    return dict(_boxes(os.environ.get("VAGRANT_HOME", "")))
+
+
+@functools.cache
+def _boxes(_vagrant_home: str) -> dict[str, str]:
     v = vagrant.Vagrant(env=_env(), quiet_stdout=True, quiet_stderr=True)
     try:
         return {b.name: str(b.provider) for b in v.box_list()}
@@ -177,6 +196,7 @@ def boxes() -> dict[str, str]:
 
 
 def box_add(name: str, url: str) -> None:
+    _boxes.cache_clear()
     v = vagrant.Vagrant(env=_env(), quiet_stdout=True, quiet_stderr=False)
     try:
         v.box_add(name, url, provider="libvirt", force=True)

@@ -14,6 +14,7 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "labs_dir": "labs",
     "box_cache": "/var/lib/labbuilder/boxes",
     "testbox_dir": "/var/lib/labbuilder/testbox",
+    "snapshot_reserve_mib": 1024,  # free pool space kept beyond the memory images
     "lab": to_mapping(Settings()),
 }
 

@@ -36,8 +36,9 @@ def down(
     for name in network_names(lab_name):
         if virt.remove_network(name):
             removed.append(f"network {name}")
-    with contextlib.suppress(FileNotFoundError):
-        shutil.rmtree(labdir.root / ".vagrant")
+    for folder in (".vagrant", "snapshots"):
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(labdir.root / folder)
     state.remove(labdir)
     for name in RUNTIME:
         (labdir.root / name).unlink(missing_ok=True)

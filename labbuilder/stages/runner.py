@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from labbuilder import state
@@ -23,7 +23,7 @@ from labbuilder.labdir import LabDir
 from labbuilder.model.lab import Lab
 from labbuilder.reporter import Reporter
 from labbuilder.stages import box as boxfetch
-from labbuilder.stages import deploy, networks, provision, record, vms
+from labbuilder.stages import deploy, networks, provision, record, snapshots, vms
 
 
 @dataclass(frozen=True)
@@ -39,16 +39,19 @@ class Run:
     boxes: boxfetch.BoxStore
     remote: Remote
     box_sha256: str | None = None
+    done: set[str] = field(default_factory=set, compare=False)  # steps not to repeat in this run
 
     def networks(self) -> None:
         for message in networks.ensure(self.lab, self.virt):
             self.reporter.ok(message)
 
     def box(self) -> None:
-        said = boxfetch.progress(self.reporter.say)
-        self.reporter.say(
-            boxfetch.ensure(self.lab.box, self.box_cache, self.boxes, self.box_sha256, said)
-        )
+        if "box" not in self.done:
+            said = boxfetch.progress(self.reporter.say)
+            self.reporter.say(
+                boxfetch.ensure(self.lab.box, self.box_cache, self.boxes, self.box_sha256, said)
+            )
+            self.done.add("box")
 
     def vms(self) -> None:
         self.box()
@@ -102,6 +105,7 @@ def run_stage(run: Run, st: state.LabState, name: str) -> state.LabState:
         st = replace(st, nodes=tuple(n.name for n in run.lab.nodes))
     state.save(run.labdir, st)
     run.reporter.ok(f"stage {name} done in {st.stages[name].seconds:.0f} s")
+    snapshots.stage_snapshot(snapshots.Target(run.labdir, run.virt, run.reporter), name)
     return st
 
 

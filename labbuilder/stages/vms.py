@@ -88,8 +88,8 @@ def up(lab: Lab, labdir: LabDir, virt: Virt, vg: Vagrant, reporter: Reporter) ->
         names = names[1:]
     if names:
         vg.up(names, reporter.node, reporter.error)
-    states = {m.name: m.state for m in vg.status()}
-    down = [n for n in (x.name for x in lab.nodes) if states.get(n) != "running"]
+    states = virt.domains(lab.prefix)  # libvirt answers at once; `vagrant status` takes seconds
+    down = [n.name for n in lab.nodes if not states.get(f"{lab.prefix}{n.name}")]
     if down:
         raise ToolError(
             f"VMs not running after vagrant up: {', '.join(down)}: see the output above"
@@ -98,5 +98,5 @@ def up(lab: Lab, labdir: LabDir, virt: Virt, vg: Vagrant, reporter: Reporter) ->
 
 
 def write_ssh_config(lab: Lab, labdir: LabDir, vg: Vagrant) -> None:
-    text = "".join(vg.ssh_config(n.name) for n in lab.nodes)
+    text = vg.ssh_configs([n.name for n in lab.nodes])
     write_atomic(labdir.ssh_config, text, 0o600)

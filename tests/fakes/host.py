@@ -126,6 +126,9 @@ class FakeVagrant:
     def ssh_config(self, name: str) -> str:
         return f"Host {name}\n  HostName 10.0.0.1\n  User vagrant\n"
 
+    def ssh_configs(self, names: list[str]) -> str:
+        return "".join(self.ssh_config(name) for name in names)
+
 
 @dataclass
 class FakeBoxStore:

@@ -1,0 +1,100 @@
+"""The lab's guests after a revert or a boot: wait for SSH, put each clock back on the host's,
+and the fast node health gate (SSH answers, clock within a second of the host's).
+
+Over SSH through the lab's stored ``ssh-config`` (not Vagrant's lease-based discovery). The test
+box and the CentOS box carry no guest agent, so the clock is stepped over SSH: the offset is
+measured from the guest's own ``date`` against the host time its line arrived, then the guest
+moves its clock by that offset relative to its own now (SSH start-up time does not count).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+from labbuilder.adapters.ssh import Remote
+from labbuilder.errors import LabError, ToolError
+from labbuilder.model.snapshots import clock_offset, clock_step_command
+
+CLOCK_TOLERANCE = 1.0
+T = TypeVar("T")
+
+
+def each(nodes: Sequence[str], fn: Callable[[str], T]) -> dict[str, T]:
+    """``fn`` on every node at once (the guests are independent; SSH waits dominate)."""
+    with ThreadPoolExecutor(max_workers=max(1, len(nodes))) as pool:
+        return dict(zip(nodes, pool.map(fn, nodes), strict=True))
+
+
+def offset(remote: Remote, node: str) -> float:
+    """The node's clock minus the host's, in seconds (to a few milliseconds)."""
+    seen: list[tuple[str, float]] = []
+
+    def arrived(line: str) -> None:
+        if line.strip():
+            seen.append((line, time.time()))
+
+    remote.run(node, "date +%s.%N", on_line=arrived, timeout=60)
+    if not seen:
+        raise ToolError(f"on {node}: `date` printed nothing")
+    line, at = seen[-1]
+    try:
+        return clock_offset(line, at)
+    except ValueError:
+        raise ToolError(f"on {node}: `date +%s.%N` printed {line!r}") from None
+
+
+def step_clock(remote: Remote, node: str) -> float:
+    """Step the node's clock onto the host's; the offset it had."""
+    found = offset(remote, node)
+    if abs(found) > CLOCK_TOLERANCE / 10:
+        remote.run(node, clock_step_command(found), sudo=True, timeout=60)
+    return found
+
+
+def wait_ssh(remote: Remote, node: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if remote.run(node, "true", check=False, timeout=30).rc == 0:
+                return
+        except LabError:
+            pass
+        if time.monotonic() > deadline:
+            raise ToolError(f"{node} does not answer SSH within {timeout:.0f} s")
+        time.sleep(2)
+
+
+@dataclass(frozen=True)
+class NodeHealth:
+    node: str
+    offset: float | None
+    problem: str | None
+
+
+def node_health(remote: Remote, node: str) -> NodeHealth:
+    try:
+        found = offset(remote, node)
+    except LabError as err:
+        return NodeHealth(node, None, f"{node}: SSH does not answer ({err.message})")
+    if abs(found) > CLOCK_TOLERANCE:
+        return NodeHealth(node, found, f"{node}: clock {found:+.2f} s off the host's")
+    return NodeHealth(node, found, None)
+
+
+def settle(
+    remote: Remote, nodes: Sequence[str], timeout: float, *, booting: bool = True
+) -> list[NodeHealth]:
+    """Wait for SSH on every node (after a boot), step their clocks, and report the health
+    gate. Resumed guests answer at once, so they skip the wait (``booting=False``)."""
+
+    def one(node: str) -> NodeHealth:
+        if booting:
+            wait_ssh(remote, node, timeout)
+        step_clock(remote, node)
+        return node_health(remote, node)
+
+    return list(each(nodes, one).values())
