@@ -98,6 +98,13 @@ def parse_network(xml: str, active: bool = True) -> LiveNetwork:
     )
 
 
+def parse_disk_files(xml: str) -> list[str]:
+    """The files of a domain's own disks: not their backing chain (the box's base volume, which
+    other labs boot from too)."""
+    root = _parse(xml)
+    return [s.get("file", "") for s in root.findall("./devices/disk/source") if s.get("file")]
+
+
 def parse_domain_nics(xml: str) -> list[LiveNic]:
     """A domain's network interfaces in XML order (the guest's eth0, eth1...)."""
     out = []
@@ -277,8 +284,8 @@ class Virt:
 
     def domain_disks(self, name: str) -> list[str]:
         with _calling(f"reading domain {name}"):
-            root = _parse(self.conn.lookupByName(name).XMLDesc(0))
-        return [s.get("file", "") for s in root.iter("source") if s.get("file")]
+            xml = self.conn.lookupByName(name).XMLDesc(0)
+        return parse_disk_files(xml)
 
     def remove_domain(self, name: str) -> list[str]:
         """Stop and undefine a domain, delete its disks and snapshots; the removed disk paths."""

@@ -114,3 +114,12 @@ def test_layout_changes_allow_computes_only():
     assert "controller/network/storage nodes differ" in layout_changes(
         built, lab_of(nodes=4, network_node=True)
     )
+
+
+def test_a_domains_disks_leave_out_its_backing_chain():
+    """The running domain's XML names the box's base volume as a backing store: removing the
+    domain must never delete it (other labs boot from it)."""
+    from labbuilder.adapters.libvirt import parse_disk_files
+
+    xml = (FIXTURES / "libvirt" / "domain-testbox.xml").read_text()
+    assert parse_disk_files(xml) == ["/var/lib/libvirt/images/labbuilder-tf-controller.img"]
