@@ -5,20 +5,28 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import asdict, dataclass
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from labbuilder.adapters import shell
 from labbuilder.adapters.libvirt import Virt
 from labbuilder.adapters.ssh import Remote
 from labbuilder.classdir import ClassDir
+from labbuilder.commands.prepare import Flags
 from labbuilder.errors import StateError
 from labbuilder.labdir import PRIVATE, LabDir, write_atomic
+from labbuilder.model import secrets
 from labbuilder.model.classroom import Seat
 from labbuilder.model.planner import prefix_for
 from labbuilder.render import cloudconfig, handout
 from labbuilder.reporter import Reporter
+from labbuilder.stages import batch
 from labbuilder.stages import runner as pipeline
 
 SSH_CHECK_TIMEOUT = 30.0
@@ -166,3 +174,85 @@ def write_handout(
     for name, text in files.items():
         write_atomic(root / name, text, PRIVATE)
     return [root / name for name in files]
+
+
+def flag_args(flags: Flags) -> list[str]:
+    """The command-line flags that give ``flags`` (to print a retry command)."""
+    out: list[str] = []
+    for f in fields(Flags):
+        value = getattr(flags, f.name)
+        flag = "--" + f.name.replace("_", "-")
+        if value is None or value is False or value == ():
+            continue
+        if value is True:
+            out.append(flag)
+        elif isinstance(value, (str, int)):
+            out += [flag, str(value)]
+        else:
+            for item in value:
+                out += [flag, str(item)]
+    return out
+
+
+class Results:
+    """``results.json``: the last action and outcome per lab (written as each lab ends)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+
+    def read(self) -> dict[str, Any]:
+        if not self.path.is_file():
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def put(self, lab: str, action: str, outcome: batch.Outcome) -> None:
+        with self.lock:
+            data = self.read()
+            data[lab] = {
+                "action": action,
+                "ok": outcome.ok,
+                "detail": outcome.detail,
+                "seconds": outcome.seconds,
+                "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+            write_atomic(self.path, json.dumps(data, indent=2) + "\n")
+
+
+def passwords(cdir: ClassDir, labs: Sequence[str]) -> dict[str, str]:
+    """Each student's OpenStack password (made once, kept 0600)."""
+    stored: dict[str, str] = {}
+    if cdir.accounts.is_file():
+        data = yaml.safe_load(cdir.accounts.read_text(encoding="utf-8")) or {}
+        stored = {str(k): str(v) for k, v in dict(data).items()}
+    missing = [lab for lab in labs if lab not in stored]
+    if missing:
+        stored |= {lab: secrets.new_password() for lab in missing}
+        header = "# OpenStack passwords of the students' member users. Instructor only.\n"
+        write_atomic(cdir.accounts, header + yaml.safe_dump(stored), PRIVATE)
+    return stored
+
+
+def summary(
+    verb: str,
+    outcomes: Sequence[batch.Outcome],
+    seats: Mapping[str, Seat],
+    retry: Callable[[str, Seat], str],
+) -> tuple[list[str], bool]:
+    out = []
+    failed = [o for o in outcomes if not o.ok]
+    for o in outcomes:
+        seat = seats[o.name]
+        head = f"{'ok' if o.ok else 'FAILED':<7}{o.name:<21}{seat.student:<24}{o.seconds:>6.0f} s  "
+        out.append(head + o.detail)
+        if not o.ok:
+            out.append(f"        retry: {retry(verb, seat)}")
+    out.append(
+        f"{verb}: {len(outcomes) - len(failed)} of {len(outcomes)} labs ok"
+        + (f"; failed: {', '.join(o.name for o in failed)}" if failed else "")
+    )
+    return out, bool(failed)

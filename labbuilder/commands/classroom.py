@@ -9,13 +9,11 @@ REJECT), and tunnel networks are isolated; the classroom integration test proves
 
 from __future__ import annotations
 
-import json
+import functools
 import shlex
 import shutil
-import threading
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
@@ -30,7 +28,7 @@ from labbuilder.commands import classdesk, lifecycle
 from labbuilder.commands.prepare import Flags, labs_dir
 from labbuilder.errors import ConfigError, PreflightError, StateError
 from labbuilder.labdir import PRIVATE, LabDir, write_atomic
-from labbuilder.model import capacity, classroom, secrets
+from labbuilder.model import capacity, classroom
 from labbuilder.model.classroom import Allocation, ClassSpec, Seat
 from labbuilder.model.lab import Lab
 from labbuilder.model.planner import plan as plan_lab
@@ -51,6 +49,10 @@ class Class:
     spec: ClassSpec
     cdir: ClassDir
     allocation: Allocation
+
+
+def libvirt_uri(config: Mapping[str, Any]) -> str:
+    return str((config.get("lab") or {}).get("libvirt_uri") or "qemu:///system")
 
 
 def read_spec(file: str) -> ClassSpec:
@@ -77,6 +79,7 @@ def taken_subnets(virt: Virt, routes: Sequence[IPv4Network]) -> list[IPv4Network
 
 
 def open_class(config: Mapping[str, Any], file: str, virt: Virt) -> Class:
+    """The class with every student seated; ConfigError when a student cannot be."""
     spec = read_spec(file)
     cdir = ClassDir.of(labs_dir(config), spec.name)
     facts = hostfacts.gather(disk_path=DISK_PATH)
@@ -92,24 +95,6 @@ def check_flags(flags: Flags) -> None:
                 f"{flag} is set per student by the class: drop it (subnets come from the "
                 "class file's 'pools')"
             )
-
-
-def flag_args(flags: Flags) -> list[str]:
-    """The command-line flags that give ``flags`` (to print a retry command)."""
-    out: list[str] = []
-    for f in fields(Flags):
-        value = getattr(flags, f.name)
-        flag = "--" + f.name.replace("_", "-")
-        if value is None or value is False or value == ():
-            continue
-        if value is True:
-            out.append(flag)
-        elif isinstance(value, (str, int)):
-            out += [flag, str(value)]
-        else:
-            for item in value:
-                out += [flag, str(item)]
-    return out
 
 
 def seat_settings(config: Mapping[str, Any], klass: Class, flags: Flags, seat: Seat) -> Settings:
@@ -180,7 +165,9 @@ def record_allocation(klass: Class) -> None:
 
 def plan(config: Mapping[str, Any], file: str, flags: Flags) -> list[str]:
     """Seats, labs and the capacity verdict; records the seats when the class fits."""
-    with connect(Settings().libvirt_uri) as virt:
+    read_spec(file)  # a bad class file is refused before libvirt is asked anything
+    check_flags(flags)
+    with connect(libvirt_uri(config)) as virt:
         klass = open_class(config, file, virt)
         labs = planned(config, klass, flags, klass.allocation.present)
         fit = capacity_fit(virt, klass, [lab for _, _, lab in labs])
@@ -202,57 +189,11 @@ def plan(config: Mapping[str, Any], file: str, flags: Flags) -> list[str]:
     return out
 
 
-# --- batch actions --------------------------------------------------------------------------
-
-
-class Results:
-    """``results.json``: the last action and outcome per lab (written as each lab ends)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.lock = threading.Lock()
-
-    def read(self) -> dict[str, Any]:
-        if not self.path.is_file():
-            return {}
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    def put(self, lab: str, action: str, outcome: batch.Outcome) -> None:
-        with self.lock:
-            data = self.read()
-            data[lab] = {
-                "action": action,
-                "ok": outcome.ok,
-                "detail": outcome.detail,
-                "seconds": outcome.seconds,
-                "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-            }
-            write_atomic(self.path, json.dumps(data, indent=2) + "\n")
-
-
 def lab_reporter(cdir: ClassDir, lab: str) -> tuple[Reporter, Any]:
     path = cdir.log(lab)
     path.parent.mkdir(parents=True, exist_ok=True)
     stream = path.open("a", encoding="utf-8")
     return Reporter(Console(file=stream, highlight=False, width=160)), stream
-
-
-def passwords(cdir: ClassDir, labs: Sequence[str]) -> dict[str, str]:
-    """Each student's OpenStack password (made once, kept 0600)."""
-    stored: dict[str, str] = {}
-    if cdir.accounts.is_file():
-        data = yaml.safe_load(cdir.accounts.read_text(encoding="utf-8")) or {}
-        stored = {str(k): str(v) for k, v in dict(data).items()}
-    missing = [lab for lab in labs if lab not in stored]
-    if missing:
-        stored |= {lab: secrets.new_password() for lab in missing}
-        header = "# OpenStack passwords of the students' member users. Instructor only.\n"
-        write_atomic(cdir.accounts, header + yaml.safe_dump(stored), PRIVATE)
-    return stored
 
 
 @dataclass(frozen=True)
@@ -270,7 +211,7 @@ class Batch:
             else ["--until", self.options.until]
         )
         argv = ["invoke", f"class.{verb}", self.klass.file, "--student", seat.student]
-        return shlex.join([*argv, *extra, *flag_args(self.flags)])
+        return shlex.join([*argv, *extra, *classdesk.flag_args(self.flags)])
 
     def up_one(self, seat: Seat, settings: Settings) -> str:
         """Build (or resume) one student's lab, then their account and handout."""
@@ -303,24 +244,6 @@ class Batch:
         return "rebuilt: " + self.up_one(seat, settings)
 
 
-def summary(
-    verb: str, outcomes: Sequence[batch.Outcome], seats: Mapping[str, Seat], retry: Any
-) -> tuple[list[str], bool]:
-    out = []
-    failed = [o for o in outcomes if not o.ok]
-    for o in outcomes:
-        seat = seats[o.name]
-        head = f"{'ok' if o.ok else 'FAILED':<7}{o.name:<21}{seat.student:<24}{o.seconds:>6.0f} s  "
-        out.append(head + o.detail)
-        if not o.ok:
-            out.append(f"        retry: {retry(verb, seat)}")
-    out.append(
-        f"{verb}: {len(outcomes) - len(failed)} of {len(outcomes)} labs ok"
-        + (f"; failed: {', '.join(o.name for o in failed)}" if failed else "")
-    )
-    return out, bool(failed)
-
-
 def run_batch(
     config: Mapping[str, Any],
     file: str,
@@ -330,10 +253,12 @@ def run_batch(
     verb: str,
     student: str | None,
     concurrency: int | None,
-    on_line: Any = print,
+    on_line: Callable[[str], None] = print,
 ) -> tuple[list[str], bool]:
     """``class.up`` / ``class.reset``: check everything, then one job per lab."""
-    with connect(Settings().libvirt_uri) as virt:
+    read_spec(file)  # a bad class file is refused before libvirt is asked anything
+    check_flags(flags)
+    with connect(libvirt_uri(config)) as virt:
         klass = open_class(config, file, virt)
         every = planned(config, klass, flags, klass.allocation.present)
         chosen = select(klass, student)
@@ -346,15 +271,12 @@ def run_batch(
             f"{chosen[0].student} has left the class: `invoke class.down` removes their lab"
         )
     record_allocation(klass)
-    work = Batch(config, klass, flags, options, passwords(klass.cdir, list(by_lab)))
-    results = Results(klass.cdir.results)
+    work = Batch(config, klass, flags, options, classdesk.passwords(klass.cdir, list(by_lab)))
+    results = classdesk.Results(klass.cdir.results)
     cpus = hostfacts.gather(disk_path=DISK_PATH).cpus
     limit = concurrency or klass.spec.concurrency or batch.default_limit(cpus)
     step = work.up_one if verb == "up" else work.reset_one
-    jobs = [
-        batch.Job(seat.lab, lambda seat=seat: step(seat, by_lab[seat.lab]))  # type: ignore[misc]
-        for seat in chosen
-    ]
+    jobs = [batch.Job(seat.lab, functools.partial(step, seat, by_lab[seat.lab])) for seat in chosen]
     on_line(
         f"class {klass.spec.name}: {verb} {len(jobs)} lab(s), {limit} at a time; "
         f"progress in {klass.cdir.root / 'logs'}"
@@ -364,12 +286,14 @@ def run_batch(
         results.put(outcome.name, verb, outcome)
         on_line(f"  {outcome.name}: {'ok' if outcome.ok else 'FAILED'} ({outcome.seconds:.0f} s)")
 
-    outcomes = batch.run(jobs, limit, done)
-    return summary(verb, outcomes, {s.lab: s for s in chosen}, work.retry)
+    # The first lab alone: it imports the box into the storage pool, which two labs must not
+    # do at once; the others then start from the imported volume, ``limit`` at a time.
+    outcomes = batch.run(jobs[:1], 1, done) + batch.run(jobs[1:], limit, done)
+    return classdesk.summary(verb, outcomes, {s.lab: s for s in chosen}, work.retry)
 
 
 def down(
-    config: Mapping[str, Any], file: str, *, student: str | None, purge: bool, on_line: Any = print
+    config: Mapping[str, Any], file: str, *, student: str | None, purge: bool
 ) -> tuple[list[str], bool]:
     """Remove the labs (one student's, or all including departed ones)."""
     spec = read_spec(file)
@@ -378,14 +302,14 @@ def down(
     klass = existing_class(config, file)
     cdir, allocation = klass.cdir, klass.allocation
     chosen = select(klass, student) if student else allocation.seats
-    results = Results(cdir.results)
+    results = classdesk.Results(cdir.results)
 
     def down_one(seat: Seat) -> str:
         reporter, stream = lab_reporter(cdir, seat.lab)
         with stream:
             return lifecycle.down(config, seat.lab, reporter, purge=purge)[0]
 
-    jobs = [batch.Job(s.lab, lambda s=s: down_one(s)) for s in chosen]  # type: ignore[misc]
+    jobs = [batch.Job(s.lab, functools.partial(down_one, s)) for s in chosen]
     outcomes = batch.run(jobs, len(jobs) or 1, lambda o: results.put(o.name, "down", o))
     gone = [o.name for o in outcomes if o.ok]
     if purge and not student and len(gone) == len(chosen):
@@ -397,7 +321,7 @@ def down(
         purging = ["--purge"] if purge else []
         return shlex.join(["invoke", f"class.{verb}", file, "--student", seat.student, *purging])
 
-    return summary("down", outcomes, {s.lab: s for s in chosen}, retry)
+    return classdesk.summary("down", outcomes, {s.lab: s for s in chosen}, retry)
 
 
 def reset_command(file: str, seat: Seat) -> str:
@@ -418,8 +342,8 @@ def existing_class(config: Mapping[str, Any], file: str) -> Class:
 def status(config: Mapping[str, Any], file: str, *, json_out: bool) -> list[str]:
     """Every lab of the class: stage, health (VMs running, SSH answers), use, last error."""
     klass = existing_class(config, file)
-    last = Results(klass.cdir.results).read()
-    with connect(Settings().libvirt_uri) as virt:
+    last = classdesk.Results(klass.cdir.results).read()
+    with connect(libvirt_uri(config)) as virt:
         rows = [
             classdesk.row(virt, LabDir.of(labs_dir(config), s.lab), s, last.get(s.lab, {}))
             for s in klass.allocation.seats
@@ -436,7 +360,7 @@ def status(config: Mapping[str, Any], file: str, *, json_out: bool) -> list[str]
 def handouts(config: Mapping[str, Any], file: str) -> list[str]:
     """(Re)write every built lab's handout; name the labs that are not built."""
     klass = existing_class(config, file)
-    pw = passwords(klass.cdir, [s.lab for s in klass.allocation.present])
+    pw = classdesk.passwords(klass.cdir, [s.lab for s in klass.allocation.present])
     out = []
     for seat in klass.allocation.present:
         labdir = LabDir.of(labs_dir(config), seat.lab)
