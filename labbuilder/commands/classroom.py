@@ -237,7 +237,8 @@ class Batch:
         return f"reached stage {reached}" + (f"; {note}" if note else "")
 
     def reset_one(self, seat: Seat, settings: Settings) -> str:
-        """Reset = rebuild (down, then up). Whole-lab snapshots, once there, replace this."""
+        """Put one lab back to new: today a rebuild (down, then up). This is the one place a
+        restore of the lab's whole-lab snapshot replaces, once snapshots are in."""
         reporter, stream = lab_reporter(self.klass.cdir, seat.lab)
         with stream:
             lifecycle.down(self.config, seat.lab, reporter, purge=False)
@@ -262,7 +263,10 @@ def run_batch(
         klass = open_class(config, file, virt)
         every = planned(config, klass, flags, klass.allocation.present)
         chosen = select(klass, student)
-        fit = capacity_fit(virt, klass, [lab for _, _, lab in every])
+        wanted = {seat.lab for seat in chosen}
+        fit = capacity_fit(
+            virt, klass, [lab for _, _, lab in every if lab.name in wanted or running(virt, lab)]
+        )
         if not fit.ok and not options.force:
             raise PreflightError(capacity.refusal(fit, klass.spec.name))
     by_lab = {seat.lab: settings for seat, settings, _ in every}
