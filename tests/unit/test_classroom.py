@@ -413,3 +413,27 @@ def test_a_failing_job_does_not_stop_the_others_and_the_limit_holds():
 @pytest.mark.parametrize(("cpus", "limit"), [(1, 1), (2, 1), (3, 1), (8, 4), (64, 32)])
 def test_default_limit_is_half_the_cpus(cpus, limit):
     assert batch.default_limit(cpus) == limit
+
+
+# --- settings of each lab -------------------------------------------------------------------
+
+
+def test_each_lab_is_config_then_class_file_then_flags_then_its_seat(tmp_path):
+    from labbuilder.classdir import ClassDir
+    from labbuilder.commands import classroom as verbs
+
+    klass_spec = classroom.parse_class_yaml(
+        "name: cl\nstudents: [Alice]\nlab: {nodes: 2, release: caracal, box: testbox}\n",
+        "c.yaml",
+        "cl",
+    )
+    allocation = classroom.allocate(klass_spec, None, [])
+    klass = verbs.Class("c.yaml", klass_spec, ClassDir.of(tmp_path, "cl"), allocation)
+    config = {"lab": {"nodes": 1, "release": "epoxy", "ntp_servers": ["ntp.example"]}}
+    got = verbs.seat_settings(config, klass, Flags(nodes=3), allocation.seats[0])
+    assert (got.lab, got.nodes, got.release, got.box, got.ntp_servers) == (
+        "cl-alice", 3, "caracal", "testbox", ("ntp.example",)
+    )  # fmt: skip
+    assert (got.external_subnet, got.tunnel_subnet) == ("10.200.0.0/24", "192.168.128.0/24")
+    with pytest.raises(ConfigError, match="--tunnel-subnet is set per student"):
+        verbs.seat_settings(config, klass, Flags(tunnel_subnet="10.9.0.0/24"), allocation.seats[0])
