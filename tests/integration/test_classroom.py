@@ -68,7 +68,9 @@ def klass(vm_env, tmp_path_factory):
             "seconds": time.monotonic() - started,
         }
     finally:
-        subprocess.run(["virsh", "-c", "qemu:///system", "net-destroy", BLOCKER], check=False)
+        subprocess.run(
+            ["virsh", "-c", "qemu:///system", "net-destroy", BLOCKER], capture_output=True
+        )
         invoke(vm_env, "class.down", str(file), "--purge", check=False)
 
 
@@ -147,7 +149,7 @@ def test_handouts_exist_private_with_a_working_ssh_config(klass, student):
 
 
 def test_down_leaves_nothing_in_libvirt(klass):
-    subprocess.run(["virsh", "-c", "qemu:///system", "net-destroy", BLOCKER], check=False)
+    subprocess.run(["virsh", "-c", "qemu:///system", "net-destroy", BLOCKER], capture_output=True)
     down = invoke(klass["env"], "class.down", str(klass["file"]), "--purge")
     assert "down: 3 of 3 labs ok" in down.stdout
     assert leftovers(f"labbuilder-{CLASS}-") == {"domains": [], "networks": [], "volumes": []}
