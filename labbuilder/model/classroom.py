@@ -20,9 +20,10 @@ from typing import Any
 
 import yaml
 
+from labbuilder import names
 from labbuilder.errors import ConfigError
 from labbuilder.model.capacity import Policy
-from labbuilder.model.planner import LAB_NAME, check_lab_name
+from labbuilder.model.planner import check_lab_name
 
 LAB_NAME_MAX = 20
 CLASS_NAME = re.compile(r"^[a-z][a-z0-9]{0,9}$")
@@ -160,7 +161,7 @@ def _check_students(students: Sequence[Student], source: str) -> tuple[Student, 
             )
         seen[s.key] = s
         if s.lab:
-            if not LAB_NAME.match(s.lab):
+            if not names.LAB.fullmatch(s.lab):
                 raise ConfigError(
                     f"{s.where}: lab name {s.lab!r} is not usable: use 1-20 lowercase letters, "
                     "digits or '-', starting with a letter"
