@@ -7,18 +7,19 @@ import contextlib
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from labbuilder import state
 from labbuilder.adapters import shell
 from labbuilder.adapters.libvirt import Virt
 from labbuilder.adapters.ssh import Remote
 from labbuilder.classdir import ClassDir
-from labbuilder.commands.prepare import Flags
+from labbuilder.commands.flags import FLAGS, Flags
 from labbuilder.errors import StateError
 from labbuilder.labdir import PRIVATE, LabDir, write_atomic
 from labbuilder.model import secrets
@@ -27,7 +28,6 @@ from labbuilder.model.planner import prefix_for
 from labbuilder.render import cloudconfig, handout
 from labbuilder.reporter import Reporter
 from labbuilder.stages import batch
-from labbuilder.stages import runner as pipeline
 
 SSH_CHECK_TIMEOUT = 30.0
 
@@ -76,8 +76,8 @@ def row(virt: Virt, labdir: LabDir, seat: Seat, last: dict[str, Any]) -> Row:
     stage = "not built"
     if labdir.inventory.is_file():
         nodes = [n["name"] for n in json.loads(labdir.inventory.read_text())["nodes"]]
-        stage = pipeline.load(labdir).reached
-    state, vms = health(virt, labdir, nodes) if nodes else ("down", "0/0")
+        stage = state.load(labdir).reached
+    condition, vms = health(virt, labdir, nodes) if nodes else ("down", "0/0")
     mem = cpus = disk = 0
     for domain in virt.domains(prefix_for(seat.lab)):
         use = virt.usage(domain)
@@ -87,7 +87,7 @@ def row(virt: Virt, labdir: LabDir, seat: Seat, last: dict[str, Any]) -> Row:
         student=seat.student + (" (departed)" if seat.departed else ""),
         lab=seat.lab,
         stage=stage,
-        health=state,
+        health=condition,
         vms=vms,
         memory_mib=mem,
         vcpus=cpus,
@@ -120,7 +120,7 @@ def account(labdir: LabDir, seat: Seat, password: str | None) -> cloudconfig.Acc
     if password is None or not labdir.inventory.is_file():
         return None
     inv = json.loads(labdir.inventory.read_text())
-    if inv["box"]["os_family"] != "el9" or not pipeline.load(labdir).done("deploy"):
+    if inv["box"]["os_family"] != "el9" or not state.load(labdir).done("deploy"):
         return None
     return cloudconfig.Account(seat.lab, seat.lab, password)
 
@@ -128,7 +128,7 @@ def account(labdir: LabDir, seat: Seat, password: str | None) -> cloudconfig.Acc
 def ensure_account(labdir: LabDir, seat: Seat, password: str, reporter: Reporter) -> str:
     """Create the student's project and member user in their deployed lab (admin's clouds.yaml);
     what was done, or why nothing was."""
-    if not pipeline.load(labdir).done("deploy"):
+    if not state.load(labdir).done("deploy"):
         return ""
     mine = account(labdir, seat, password)
     if mine is None:
@@ -154,7 +154,7 @@ def write_handout(
         class_name=class_name,
         student=seat.student,
         lab=seat.lab,
-        stage=pipeline.load(labdir).reached,
+        stage=state.load(labdir).reached,
         inventory=json.loads(labdir.inventory.read_text()),
         ssh_config=ssh_config,
         account=account(labdir, seat, password),
@@ -179,9 +179,9 @@ def write_handout(
 def flag_args(flags: Flags) -> list[str]:
     """The command-line flags that give ``flags`` (to print a retry command)."""
     out: list[str] = []
-    for f in fields(Flags):
-        value = getattr(flags, f.name)
-        flag = "--" + f.name.replace("_", "-")
+    for f in FLAGS:
+        value = flags.given.get(f.name)
+        flag = "--" + f.option.strip("_").replace("_", "-")
         if value is None or value is False or value == ():
             continue
         if value is True:

@@ -21,11 +21,15 @@ from typing import Any
 import yaml
 from rich.console import Console
 
+from labbuilder import state
 from labbuilder.adapters import hostfacts
 from labbuilder.adapters.libvirt import Virt, connect
 from labbuilder.classdir import ClassDir
-from labbuilder.commands import classdesk, lifecycle
-from labbuilder.commands.prepare import Flags, labs_dir
+from labbuilder.commands import classdesk
+from labbuilder.commands import down as down_cmd
+from labbuilder.commands import up as up_cmd
+from labbuilder.commands.context import labs_dir, libvirt_uri
+from labbuilder.commands.flags import Flags
 from labbuilder.errors import ConfigError, PreflightError, StateError
 from labbuilder.labdir import PRIVATE, LabDir, write_atomic
 from labbuilder.model import capacity, classroom
@@ -35,7 +39,6 @@ from labbuilder.model.planner import plan as plan_lab
 from labbuilder.model.settings import Settings, resolve, to_mapping
 from labbuilder.reporter import Reporter
 from labbuilder.stages import batch
-from labbuilder.stages import runner as pipeline
 
 PER_LAB_FLAGS = ("lab", "lab_file", "external_subnet", "tunnel_subnet", "from_lock")
 DISK_PATH = Path("/var/lib/libvirt/images")
@@ -49,10 +52,6 @@ class Class:
     spec: ClassSpec
     cdir: ClassDir
     allocation: Allocation
-
-
-def libvirt_uri(config: Mapping[str, Any]) -> str:
-    return str((config.get("lab") or {}).get("libvirt_uri") or "qemu:///system")
 
 
 def read_spec(file: str) -> ClassSpec:
@@ -89,7 +88,7 @@ def open_class(config: Mapping[str, Any], file: str, virt: Virt) -> Class:
 
 def check_flags(flags: Flags) -> None:
     for name in PER_LAB_FLAGS:
-        if getattr(flags, name):
+        if flags.given.get(name):
             flag = "--" + ("from" if name == "from_lock" else name.replace("_", "-"))
             raise ConfigError(
                 f"{flag} is set per student by the class: drop it (subnets come from the "
@@ -201,7 +200,7 @@ class Batch:
     config: Mapping[str, Any]
     klass: Class
     flags: Flags
-    options: lifecycle.Options
+    options: up_cmd.Options
     passwords: Mapping[str, str]
 
     def retry(self, verb: str, seat: Seat) -> str:
@@ -220,9 +219,7 @@ class Batch:
         write_atomic(path, yaml.safe_dump(to_mapping(settings), sort_keys=False), PRIVATE)
         reporter, stream = lab_reporter(self.klass.cdir, seat.lab)
         with stream:
-            lifecycle.up(
-                self.config, Flags(lab=seat.lab, lab_file=str(path)), self.options, reporter
-            )
+            up_cmd.up(self.config, Flags(lab=seat.lab, lab_file=str(path)), self.options, reporter)
             labdir = LabDir.of(labs_dir(self.config), seat.lab)
             note = classdesk.ensure_account(labdir, seat, self.passwords[seat.lab], reporter)
             classdesk.write_handout(
@@ -233,7 +230,7 @@ class Batch:
                 self.passwords.get(seat.lab),
                 reset_command(self.klass.file, seat),
             )
-        reached = pipeline.load(labdir).reached
+        reached = state.load(labdir).reached
         return f"reached stage {reached}" + (f"; {note}" if note else "")
 
     def reset_one(self, seat: Seat, settings: Settings) -> str:
@@ -241,7 +238,7 @@ class Batch:
         restore of the lab's whole-lab snapshot replaces, once snapshots are in."""
         reporter, stream = lab_reporter(self.klass.cdir, seat.lab)
         with stream:
-            lifecycle.down(self.config, seat.lab, reporter, purge=False)
+            down_cmd.down(self.config, seat.lab, reporter, purge=False)
         return "rebuilt: " + self.up_one(seat, settings)
 
 
@@ -249,7 +246,7 @@ def run_batch(
     config: Mapping[str, Any],
     file: str,
     flags: Flags,
-    options: lifecycle.Options,
+    options: up_cmd.Options,
     *,
     verb: str,
     student: str | None,
@@ -311,7 +308,7 @@ def down(
     def down_one(seat: Seat) -> str:
         reporter, stream = lab_reporter(cdir, seat.lab)
         with stream:
-            return lifecycle.down(config, seat.lab, reporter, purge=purge)[0]
+            return down_cmd.down(config, seat.lab, reporter, purge=purge)[0]
 
     jobs = [batch.Job(s.lab, functools.partial(down_one, s)) for s in chosen]
     outcomes = batch.run(jobs, len(jobs) or 1, lambda o: results.put(o.name, "down", o))

@@ -10,7 +10,7 @@ from ipaddress import IPv4Network
 import pytest
 
 from labbuilder.commands import classdesk
-from labbuilder.commands.prepare import Flags
+from labbuilder.commands.flags import Flags
 from labbuilder.errors import ConfigError, LabError
 from labbuilder.model import capacity, classroom
 from labbuilder.model.classroom import Allocation, ClassSpec, Pools, Student
