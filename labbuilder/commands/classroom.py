@@ -32,7 +32,7 @@ from labbuilder.commands.context import labs_dir, libvirt_uri
 from labbuilder.commands.flags import Flags
 from labbuilder.errors import ConfigError, PreflightError, StateError
 from labbuilder.labdir import PRIVATE, LabDir, write_atomic
-from labbuilder.model import capacity, classroom
+from labbuilder.model import capacity, classfile, classroom
 from labbuilder.model.classroom import Allocation, ClassSpec, Seat
 from labbuilder.model.lab import Lab
 from labbuilder.model.planner import plan as plan_lab
@@ -62,7 +62,7 @@ def read_spec(file: str) -> ClassSpec:
         raise ConfigError(
             f"cannot read class file {file} ({err.strerror}): check the path"
         ) from None
-    return classroom.parse_class_file(text, file, classroom.default_class_name(path.stem))
+    return classfile.parse_class_file(text, file, classfile.default_class_name(path.stem))
 
 
 def load_allocation(cdir: ClassDir) -> Allocation | None:

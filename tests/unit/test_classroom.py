@@ -12,7 +12,7 @@ import pytest
 from labbuilder.commands import classdesk
 from labbuilder.commands.flags import Flags
 from labbuilder.errors import ConfigError, LabError
-from labbuilder.model import capacity, classroom
+from labbuilder.model import capacity, classfile, classroom
 from labbuilder.model.classroom import Allocation, ClassSpec, Pools, Student
 from labbuilder.model.lab import Sizes
 from labbuilder.render import cloudconfig, handout
@@ -36,7 +36,7 @@ def spec(*names: str, pools: Pools = POOLS, name: str = "cl") -> ClassSpec:
 
 def test_roster_csv_reads_names_labs_and_emails():
     text = "\ufeffName,Email,lab\nAlice  Martin,a@x.org,\n\n  Bob ,b@x.org,bobs-lab\n"
-    students = classroom.parse_roster_csv(text, "r.csv")
+    students = classfile.parse_roster_csv(text, "r.csv")
     assert [(s.name, s.email, s.lab, s.where) for s in students] == [
         ("Alice Martin", "a@x.org", "", "r.csv:2"),
         ("Bob", "b@x.org", "bobs-lab", "r.csv:4"),
@@ -54,7 +54,7 @@ concurrency: 3
 
 
 def test_class_yaml_reads_everything():
-    got = classroom.parse_class_yaml(CLASS_YAML, "c.yaml", "ignored")
+    got = classfile.parse_class_yaml(CLASS_YAML, "c.yaml", "ignored")
     assert got.name == "cl"
     assert [(s.name, s.lab) for s in got.students] == [("Alice", ""), ("Bob", "cl-robert")]
     assert got.settings == {"box": "testbox", "nodes": 1}
@@ -64,9 +64,9 @@ def test_class_yaml_reads_everything():
 
 
 def test_file_kind_follows_the_name_and_the_class_name_the_file():
-    got = classroom.parse_class_file("name\nAlice\n", "Spring 2027.csv", "spring2027")
+    got = classfile.parse_class_file("name\nAlice\n", "Spring 2027.csv", "spring2027")
     assert (got.name, [s.name for s in got.students]) == ("spring2027", ["Alice"])
-    assert classroom.default_class_name("Spring 2027") == "spring2027"
+    assert classfile.default_class_name("Spring 2027") == "spring2027"
 
 
 @pytest.mark.parametrize(
@@ -117,7 +117,7 @@ def test_file_kind_follows_the_name_and_the_class_name_the_file():
 )
 def test_bad_class_files_are_one_line(filename, text, message):
     with pytest.raises(ConfigError) as err:
-        classroom.parse_class_file(text, filename, "cl")
+        classfile.parse_class_file(text, filename, "cl")
     assert message in err.value.message
     assert "\n" not in err.value.message
 
@@ -422,7 +422,7 @@ def test_each_lab_is_config_then_class_file_then_flags_then_its_seat(tmp_path):
     from labbuilder.classdir import ClassDir
     from labbuilder.commands import classroom as verbs
 
-    klass_spec = classroom.parse_class_yaml(
+    klass_spec = classfile.parse_class_yaml(
         "name: cl\nstudents: [Alice]\nlab: {nodes: 2, release: caracal, box: testbox}\n",
         "c.yaml",
         "cl",
