@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from labbuilder import state
-from labbuilder.adapters import shell
+from labbuilder.adapters import openstack, shell
 from labbuilder.adapters.libvirt import Virt
 from labbuilder.adapters.ssh import Remote
 from labbuilder.classdir import ClassDir
@@ -133,8 +133,10 @@ def ensure_account(labdir: LabDir, seat: Seat, password: str, reporter: Reporter
     mine = account(labdir, seat, password)
     if mine is None:
         return "no OpenStack account: this box runs no Keystone"
-    with contextlib.closing(cloudconfig.connect(cloudconfig.clouds_path(labdir), seat.lab)) as conn:
-        done = cloudconfig.ensure_member(conn, mine, f"Project of {seat.student}")
+    with contextlib.closing(openstack.connect(cloudconfig.clouds_path(labdir), seat.lab)) as conn:
+        done = openstack.ensure_member(
+            conn, mine.user, mine.project, mine.password, f"Project of {seat.student}"
+        )
     reporter.ok("; ".join(done) or f"user {mine.user} already there")
     return f"OpenStack user {mine.user} in project {mine.project}"
 

@@ -4,11 +4,13 @@ change, and the clouds.yaml of their handout logs them in without admin rights."
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from pathlib import Path
 
-import openstack.exceptions
 import pytest
+from openstack.exceptions import ForbiddenException
 
+from labbuilder.adapters import openstack
 from labbuilder.render import cloudconfig
 
 from .test_suites_keystone import PASSWORD, Keystone, keystone, keystone_venv, site  # noqa: F401
@@ -27,8 +29,8 @@ def test_student_account_is_a_member_of_their_own_project(keystone: Keystone, tm
     admin_yaml.write_text(cloudconfig.build_clouds_yaml("ks", keystone.url, admin, demo))
     done = []
     for _ in range(2):
-        conn = cloudconfig.connect(admin_yaml, "ks")
-        done.append(cloudconfig.ensure_member(conn, student, "Project of Alice"))
+        conn = openstack.connect(admin_yaml, "ks")
+        done.append(openstack.ensure_member(conn, *astuple(student), "Project of Alice"))
         conn.close()
     assert done == [
         [
@@ -40,8 +42,8 @@ def test_student_account_is_a_member_of_their_own_project(keystone: Keystone, tm
     ]
     handout_yaml = tmp_path / "student.yaml"
     handout_yaml.write_text(cloudconfig.build_member_clouds_yaml("cl-alice", keystone.url, student))
-    as_student = cloudconfig.connect(handout_yaml, "cl-alice")
+    as_student = openstack.connect(handout_yaml, "cl-alice")
     assert as_student.current_project.name == "cl-alice"
-    with pytest.raises(openstack.exceptions.ForbiddenException):
+    with pytest.raises(ForbiddenException):
         list(as_student.identity.users())  # a member, not an admin
     as_student.close()
