@@ -315,6 +315,126 @@ def restart(c: Context, lab: str | None = None) -> None:
 
 snapshot = Collection("snapshot", save, restore, list_snapshots, delete)
 
+
+CLASS_FILE = {
+    "file": "class file (YAML: name, students, lab, pools, capacity) or roster CSV (name column)"
+}
+STUDENT = {"student": "only this student's lab (name as in the class file, or lab name)"}
+CONCURRENCY = {"concurrency": "labs worked on at once (default: class file, else host CPUs / 2)"}
+
+
+def class_task(**extra: tuple[Any, str]) -> Callable[[Callable[..., Any]], Any]:
+    """A ``class.*`` task: positional FILE, every lab flag (applied to every lab), ``extra``."""
+
+    def decorate(fn: Callable[..., Any]) -> Any:
+        wrapped = lab_task(**extra)(fn).body
+        params = list(inspect.signature(wrapped).parameters.values())
+        file = inspect.Parameter("file", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        wrapped.__signature__ = inspect.Signature([params[0], file, *params[1:]])
+        helps = {**CLASS_FILE, **{k: v[1] for k, v in extra.items()}}
+        helps |= {n.strip("_").replace("_", "-"): t for n, (_, t) in LAB_FLAGS.items()}
+        return task(help=helps, iterable=ITERABLE, positional=["file"])(wrapped)
+
+    return decorate
+
+
+def echo_batch(result: tuple[list[str], bool], verb: str) -> None:
+    echo(result[0])
+    if result[1]:
+        raise Exit(f"error: class.{verb}: some labs failed (named above with their retry)", code=10)
+
+
+@class_task()
+def class_plan(c: Context, flags: commands.flags.Flags, file: str) -> None:
+    """Seats (stable IDs, lab names, subnets) and the capacity plan; refuses what does not fit."""
+    echo(commands.classroom.plan(cfg(c), file, flags))
+
+
+@class_task(
+    until=("deploy", "last stage for every lab: networks, vms, provision or deploy"),
+    force=(False, "start even where the capacity plan or preflight refuse (overcommit)"),
+    **{k: (None, v) for k, v in {**STUDENT, **CONCURRENCY}.items()},
+)
+def class_up(
+    c: Context,
+    flags: commands.flags.Flags,
+    file: str,
+    until: str,
+    force: bool,
+    student: str | None,
+    concurrency: int | None,
+) -> None:
+    """Build every student's lab (or one), resuming each where it stopped; handouts at the end."""
+    options = commands.up.Options(until=until, force=force)
+    result = commands.classroom.run_batch(
+        cfg(c),
+        file,
+        flags,
+        options,
+        verb="up",
+        student=student,
+        concurrency=int(concurrency) if concurrency else None,
+    )
+    echo_batch(result, "up")
+
+
+@class_task(
+    until=("deploy", "last stage to rebuild to"),
+    **{k: (None, v) for k, v in {**STUDENT, **CONCURRENCY}.items()},
+)
+def class_reset(
+    c: Context,
+    flags: commands.flags.Flags,
+    file: str,
+    until: str,
+    student: str | None,
+    concurrency: int | None,
+) -> None:
+    """Put students' labs back to new: rebuilt (down, then up)."""
+    options = commands.up.Options(until=until)
+    result = commands.classroom.run_batch(
+        cfg(c),
+        file,
+        flags,
+        options,
+        verb="reset",
+        student=student,
+        concurrency=int(concurrency) if concurrency else None,
+    )
+    echo_batch(result, "reset")
+
+
+@task(name="status", positional=["file"], help={**CLASS_FILE, "json": "print JSON for scripts"})
+@plain_task
+def class_status(c: Context, file: str, json: bool = False) -> None:
+    """Every lab of the class: stage, health (VMs running, SSH answers), use, last error."""
+    echo(commands.classroom.status(cfg(c), file, json_out=json))
+
+
+@task(
+    name="down",
+    positional=["file"],
+    help={**CLASS_FILE, **STUDENT, "purge": "also delete lab dirs, seats, accounts, handouts"},
+)
+@plain_task
+def class_down(c: Context, file: str, student: str | None = None, purge: bool = False) -> None:
+    """Remove the class's labs (VMs, disks, networks), or one student's."""
+    echo_batch(commands.classroom.down(cfg(c), file, student=student, purge=purge), "down")
+
+
+@task(name="handouts", positional=["file"], help=CLASS_FILE)
+@plain_task
+def class_handouts(c: Context, file: str) -> None:
+    """Write each student's handout (Markdown, HTML, ssh-config, clouds.yaml; 0600)."""
+    echo(commands.classroom.handouts(cfg(c), file))
+
+
+class_tasks = Collection("class")
+for _name, _task in (("plan", class_plan), ("up", class_up), ("reset", class_reset)):
+    class_tasks.add_task(_task, name=_name)
+for _task in (class_status, class_down, class_handouts):
+    class_tasks.add_task(_task)
+
 ns = Collection(
     plan,
     render,
@@ -337,4 +457,5 @@ ns = Collection(
     start,
     restart,
 )
+ns.add_collection(class_tasks)
 ns.configure(commands.flags.CONFIG_DEFAULTS)

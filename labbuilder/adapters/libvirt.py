@@ -31,6 +31,15 @@ def _parse(xml: str) -> ET.Element:
 
 
 @dataclass(frozen=True)
+class Usage:
+    """What a running domain takes: memory and vCPUs it has, disk its volumes hold."""
+
+    memory_mib: int
+    vcpus: int
+    disk_mib: int
+
+
+@dataclass(frozen=True)
 class Reservation:
     mac: str
     ip: str
@@ -286,6 +295,22 @@ class Virt:
         with _calling(f"reading domain {name}"):
             xml = self.conn.lookupByName(name).XMLDesc(0)
         return parse_disk_files(xml)
+
+    def usage(self, name: str) -> Usage:
+        """Memory and vCPUs of a domain (0 when it is stopped) and its disks' allocation."""
+        try:
+            dom = self.conn.lookupByName(name)
+            _state, _max_kib, mem_kib, vcpus, _cpu = dom.info()
+            active = bool(dom.isActive())
+            disk = 0
+            for path in self.domain_disks(name):
+                with contextlib.suppress(libvirt.libvirtError):
+                    disk += int(self.conn.storageVolLookupByPath(path).info()[2])
+        except libvirt.libvirtError as err:
+            raise _error(f"domain {name}", err) from None
+        return Usage(
+            int(mem_kib) // 1024 if active else 0, int(vcpus) if active else 0, disk // 2**20
+        )
 
     def remove_domain(self, name: str) -> list[str]:
         """Stop and undefine a domain, delete its disks and snapshots; the removed disk paths."""

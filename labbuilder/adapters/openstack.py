@@ -74,38 +74,48 @@ def is_gone(get: Callable[[], object]) -> bool:
 
 
 def ensure_demo(conn: Connection, password: str) -> list[str]:
-    """Project demo and user demo (member of it, with ``password``); what had to be done.
+    """Project demo and user demo (member of it, with ``password``); what had to be done."""
+    return ensure_member(conn, DEMO, DEMO, password, "Demo project of the lab")
+
+
+def ensure_member(
+    conn: Connection, user: str, project: str, password: str, description: str
+) -> list[str]:
+    """The project and the user (a member of it, with ``password``); what had to be done.
 
     Idempotent: what exists is kept, the password is set again and the role assignment (a PUT
     in Keystone) repeated. ToolError when Keystone refuses or cannot be reached.
     """
     try:
-        return _ensure_demo(cast("Identity", conn.identity), password)  # clouds.yaml: v3
+        identity = cast("Identity", conn.identity)  # clouds.yaml: v3
+        return _ensure_member(identity, user, project, password, description)
     except _failures() as err:
         raise ToolError(str(err)) from None
 
 
-def _ensure_demo(identity: Identity, password: str) -> list[str]:
+def _ensure_member(
+    identity: Identity, user_name: str, project_name: str, password: str, description: str
+) -> list[str]:
     done: list[str] = []
     domain = identity.find_domain(DOMAIN, ignore_missing=False)
-    project = _existing(identity.find_project, DEMO, domain_id=domain.id)
+    project = _existing(identity.find_project, project_name, domain_id=domain.id)
     if project is None:
         project = identity.create_project(
-            name=DEMO, domain_id=domain.id, description="Demo project of the lab"
+            name=project_name, domain_id=domain.id, description=description
         )
-        done.append("created project demo")
-    user = _existing(identity.find_user, DEMO, domain_id=domain.id)
+        done.append(f"created project {project_name}")
+    user = _existing(identity.find_user, user_name, domain_id=domain.id)
     if user is None:
         user = identity.create_user(
-            name=DEMO, domain_id=domain.id, password=password, default_project_id=project.id
+            name=user_name, domain_id=domain.id, password=password, default_project_id=project.id
         )
-        done.append("created user demo")
+        done.append(f"created user {user_name}")
     else:
         identity.update_user(user, password=password)
     role = identity.find_role(MEMBER_ROLE, ignore_missing=False)
     if not identity.validate_user_has_project_role(project, user, role):
         identity.assign_project_role_to_user(project, user, role)
-        done.append("gave user demo the member role in project demo")
+        done.append(f"gave user {user_name} the member role in project {project_name}")
     return done
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from labbuilder.commands import (
         bundle,
+        classroom,
         context,
         deploy,
         down,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "bundle",
+    "classroom",
     "context",
     "deploy",
     "down",

@@ -73,6 +73,14 @@ def build_clouds_yaml(lab_name: str, url: str, admin: Account, demo: Account) ->
     return header + yaml.safe_dump({"clouds": clouds}, sort_keys=False, default_flow_style=False)
 
 
+def build_member_clouds_yaml(cloud: str, url: str, account: Account) -> str:
+    """A clouds.yaml with one cloud: a member user in their own project (no admin rights)."""
+    header = f"# OpenStack cloud {cloud} (user {account.user}, project {account.project}).\n"
+    return header + yaml.safe_dump(
+        {"clouds": {cloud: _cloud(url, account)}}, sort_keys=False, default_flow_style=False
+    )
+
+
 def build_openrc(lab_name: str, url: str, admin: Account) -> str:
     """Like Packstack's ``keystonerc_admin``, for the host; values quoted for the shell."""
     values = {
