@@ -390,7 +390,7 @@ def class_reset(
     student: str | None,
     concurrency: int | None,
 ) -> None:
-    """Put students' labs back to new: rebuilt (down, then up)."""
+    """Put students' labs back: their snapshot restored (invoke reset), else rebuilt."""
     options = commands.up.Options(until=until)
     result = commands.classroom.run_batch(
         cfg(c),

@@ -27,6 +27,7 @@ from labbuilder.adapters.libvirt import Virt, connect
 from labbuilder.classdir import ClassDir
 from labbuilder.commands import classdesk
 from labbuilder.commands import down as down_cmd
+from labbuilder.commands import snapshot as snapshot_cmd
 from labbuilder.commands import up as up_cmd
 from labbuilder.commands.context import labs_dir, libvirt_uri
 from labbuilder.commands.flags import Flags
@@ -39,6 +40,7 @@ from labbuilder.model.planner import plan as plan_lab
 from labbuilder.model.settings import Settings, resolve, to_mapping
 from labbuilder.reporter import Reporter
 from labbuilder.stages import batch
+from labbuilder.stages import snapshots as stage_snapshots
 
 PER_LAB_FLAGS = ("lab", "lab_file", "external_subnet", "tunnel_subnet", "from_lock")
 DISK_PATH = Path("/var/lib/libvirt/images")
@@ -234,10 +236,15 @@ class Batch:
         return f"reached stage {reached}" + (f"; {note}" if note else "")
 
     def reset_one(self, seat: Seat, settings: Settings) -> str:
-        """Put one lab back to new: today a rebuild (down, then up). This is the one place a
-        restore of the lab's whole-lab snapshot replaces, once snapshots are in."""
+        """Put one lab back to new: restore its whole-lab snapshot (``invoke reset``: `deployed`,
+        else the latest stage snapshot) when it has one, in seconds; otherwise rebuild it
+        (down, then up)."""
+        labdir = LabDir.of(labs_dir(self.config), seat.lab)
         reporter, stream = lab_reporter(self.klass.cdir, seat.lab)
         with stream:
+            if stage_snapshots.any_recorded(labdir):
+                lines = snapshot_cmd.reset(self.config, seat.lab, reporter)
+                return "restored: " + (lines[-1] if lines else "done")
             down_cmd.down(self.config, seat.lab, reporter, purge=False)
         return "rebuilt: " + self.up_one(seat, settings)
 

@@ -79,6 +79,11 @@ class Target:
         )
 
 
+def any_recorded(labdir: LabDir) -> bool:
+    """Whether the lab has a snapshot record (read from disk; libvirt is not asked)."""
+    return any((labdir.root / "snapshots").glob(f"*/{RECORD}"))
+
+
 def records(target: Target) -> list[model.Record]:
     out = [
         model.loads(path.read_text(encoding="utf-8"), str(path))

@@ -437,3 +437,16 @@ def test_each_lab_is_config_then_class_file_then_flags_then_its_seat(tmp_path):
     assert (got.external_subnet, got.tunnel_subnet) == ("10.200.0.0/24", "192.168.128.0/24")
     with pytest.raises(ConfigError, match="--tunnel-subnet is set per student"):
         verbs.seat_settings(config, klass, Flags(tunnel_subnet="10.9.0.0/24"), allocation.seats[0])
+
+
+def test_a_lab_with_a_snapshot_record_is_reset_by_restoring_it(tmp_path):
+    """class.reset restores when a whole-lab snapshot is recorded, and rebuilds otherwise."""
+    from labbuilder.labdir import LabDir
+    from labbuilder.stages.snapshots import RECORD, any_recorded
+
+    labdir = LabDir.of(tmp_path, "alice")
+    assert not any_recorded(labdir)
+    (labdir.root / "snapshots" / "deployed").mkdir(parents=True)
+    assert not any_recorded(labdir)
+    (labdir.root / "snapshots" / "deployed" / RECORD).write_text("{}")
+    assert any_recorded(labdir)
