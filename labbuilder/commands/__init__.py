@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         ssh,
         status,
         testbox,
+        testcloud,
         up,
         verify,
     )
@@ -47,6 +48,7 @@ __all__ = [
     "ssh",
     "status",
     "testbox",
+    "testcloud",
     "up",
     "verify",
 ]
