@@ -238,17 +238,42 @@ def test_box(c: Context) -> None:
     echo(commands.testbox.test_box(cfg(c)))
 
 
-@task(help={"fast": "skip the tests that bring up VMs", "k": "only tests matching this expression"})
+@task(
+    name="test-cloud",
+    help={
+        "down": "remove the test cloud: nothing left mounted, running or listening",
+        "image": "only build (or reuse) the guest image and print its path (LABBUILDER_E2E_IMAGE)",
+    },
+)
+@plain_task
+def test_cloud(c: Context, down: bool = False, image: bool = False) -> None:
+    """A real all-in-one OpenStack (Debian 13 packages, Epoxy) in namespaces: lab testcloud."""
+    if image:
+        print(commands.testcloud.image(cfg(c), on_line=print))
+        return
+    echo(commands.testcloud.down(cfg(c)) if down else commands.testcloud.up(cfg(c), on_line=print))
+
+
+@task(
+    help={
+        "fast": "skip the tests that bring up VMs or the test cloud",
+        "k": "only tests matching this expression",
+    }
+)
 def test(c: Context, fast: bool = False, k: str = "") -> None:
     """Lint (ruff, mypy, shellcheck, shfmt) and run the project's tests (unit + real VMs)."""
     py = f"{sys.prefix}/bin"
     c.run(f"{py}/ruff check labbuilder tests bench tasks.py", echo=True)
     c.run(f"{py}/ruff format --check labbuilder tests bench tasks.py", echo=True)
     c.run(f"{py}/mypy", echo=True)
-    c.run("shellcheck -x provision/lib.bash provision/*/*.sh hostsetup/*.sh .ci/run", echo=True)
+    c.run(
+        "shellcheck -x provision/lib.bash provision/*/*.sh hostsetup/*.sh "
+        "hostsetup/testcloud/*.sh .ci/run",
+        echo=True,
+    )
     c.run("shfmt -d -i 0 provision", echo=True)  # one style: tabs, shfmt defaults
-    # pyproject's addopts leave the vms-marked tests out of a plain `pytest`; here they run
-    selection = ["-m", "'not vms'" if fast else "'vms or not vms'"]
+    # pyproject's addopts leave the vms- and cloud-marked tests out of a plain `pytest`
+    selection = ["-m", "'not vms and not cloud'" if fast else "'vms or not vms'"]
     if k:
         selection += ["-k", shlex.quote(k)]
     c.run(f"{py}/pytest {' '.join(selection)}", echo=True, pty=False)
@@ -450,6 +475,7 @@ ns = Collection(
     ssh,
     ssh_config,
     test_box,
+    test_cloud,
     test,
     snapshot,
     reset,

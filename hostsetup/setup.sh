@@ -12,8 +12,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
     qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libvirt-dev pkg-config
     vagrant vagrant-libvirt debootstrap e2fsprogs dnsmasq-base iptables ebtables
-    openssh-client python3-venv python3-dev gcc openvswitch-switch shellcheck shfmt curl puppet
-    chromium
+    openssh-client iputils-ping ethtool python3-venv python3-dev gcc openvswitch-switch shellcheck
+    shfmt curl puppet chromium
 )
 
 if [[ $(id -u) -ne 0 ]]; then

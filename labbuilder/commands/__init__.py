@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         ssh,
         status,
         testbox,
+        testcloud,
         up,
         verify,
     )
@@ -49,6 +50,7 @@ __all__ = [
     "ssh",
     "status",
     "testbox",
+    "testcloud",
     "up",
     "verify",
 ]

@@ -15,6 +15,7 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "box_cache": "/var/lib/labbuilder/boxes",
     "testbox_dir": "/var/lib/labbuilder/testbox",
     "snapshot_reserve_mib": 1024,  # free pool space kept beyond the memory images
+    "testcloud_cache": "/var/lib/labbuilder/testcloud",
     "lab": to_mapping(Settings()),
 }
 

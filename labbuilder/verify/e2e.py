@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 EXTNET = "extnet"
 MEMBER_ROLE = "member"
+IMAGE_FAILED = ("killed", "deleted", "deactivated")
 HEAT_TEMPLATE: dict[str, Any] = {
     "heat_template_version": "2018-08-31",
     "resources": {"word": {"type": "OS::Heat::RandomString", "properties": {"length": 8}}},
@@ -105,6 +106,14 @@ class Walk:
     def project(self) -> None:
         project = self.identity.create_project(name=self.spec.name, description="labbuilder verify")
         self._made("project", project, lambda: self.identity.delete_project(project))
+        # Neutron gives the project a default security group on its first use and keeps it
+        # after the project is deleted: remove it too, so nothing is left behind
+        self.steps.register("default security group", lambda: self._drop_groups(project.id))
+
+    def _drop_groups(self, project_id: str) -> None:
+        net = self.admin.network
+        for group in list(net.security_groups(project_id=project_id)):
+            net.delete_security_group(group)
 
     def user(self) -> None:
         project = self.made["project"]
@@ -205,7 +214,9 @@ class Walk:
 
     def image(self) -> None:
         images = cast("Images", self.user_conn.image)
-        image = images.create_image(
+        # openstacksdk returns the image as created before the upload (status queued), even
+        # with wait=True: read it back until Glance says active
+        made = images.create_image(
             self.spec.name,
             filename=str(self.spec.image),
             disk_format="qcow2",
@@ -213,9 +224,17 @@ class Walk:
             wait=True,
             timeout=self.policy.image,
         )
-        self._made("image", image, lambda: images.delete_image(image))
-        if image.status != "active":
-            raise VerifyError(f"image {image.id} is {image.status}, expected active")
+        self._made("image", made, lambda: images.delete_image(made))
+
+        def active() -> Any:
+            found = images.get_image(made.id)
+            if found.status in IMAGE_FAILED:
+                raise VerifyError(f"image {made.id} went to {found.status}")
+            return found if found.status == "active" else None
+
+        self.made["image"] = self.steps.wait(
+            f"image {made.id} not active", active, self.policy.image
+        )
 
     def server(self) -> None:
         compute = self.user_conn.compute

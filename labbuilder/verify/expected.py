@@ -156,8 +156,39 @@ CATALOG = (
 )
 
 
+DEBIAN_NAMES: dict[str, tuple[str, ...] | None] = {
+    "httpd": None,
+    "nova-scheduler": ("nova-scheduler",),
+    "nova-conductor": ("nova-conductor",),
+    "nova-novncproxy": ("nova-novncproxy",),
+    "nova-compute": ("nova-compute",),
+    "libvirt": ("libvirtd", "virtqemud"),
+    "neutron-server": ("neutron-api",),
+    "openvswitch": ("openvswitch-switch",),
+}
+"""Debian's packages (the test cloud) name some services differently; None: Debian has no
+such service (its APIs run under uwsgi, one init script each: ``DEBIAN_ONLY``)."""
+
+DEBIAN_ONLY = (
+    _unit("keystone", ["keystone"], "controller"),
+    _unit("glance-api", ["glance-api"], "controller", "glance"),
+    _unit("placement-api", ["placement-api"], "controller", "nova"),
+    _unit("nova-api", ["nova-api"], "controller", "nova"),
+    _unit("nova-metadata", ["nova-api-metadata"], "controller", "nova"),
+    _unit("neutron-rpc-server", ["neutron-rpc-server"], "controller", "neutron"),
+)
+
+
 def units(lab: LabInfo) -> list[Unit]:
-    return [u for u in UNITS if u.wanted(lab)]
+    """The units to find running, named as the lab's OpenStack packages name them."""
+    if lab.packaging != "debian":
+        return [u for u in UNITS if u.wanted(lab)]
+    out = []
+    for unit in (*UNITS, *DEBIAN_ONLY):
+        names = DEBIAN_NAMES.get(unit.label, unit.units)
+        if names is not None and unit.wanted(lab):
+            out.append(Unit(unit.label, names, unit.roles, unit.services, unit.backend))
+    return out
 
 
 def controller_ports(lab: LabInfo) -> list[Port]:

@@ -6,6 +6,7 @@ Each ``*_problem`` function returns one line naming what is wrong, or None when 
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Mapping, Sequence
 from ipaddress import IPv4Address, IPv4Interface
 
@@ -98,8 +99,27 @@ def failed_units_problem(units: Sequence[str]) -> str | None:
     return f"{len(units)} failed unit(s): {', '.join(units)} (see `systemctl status UNIT`)"
 
 
+def unit_states_command(units: Sequence[str]) -> str:
+    """A shell command printing one state per unit, in order, whatever the node's init:
+    ``systemctl is-active`` under systemd; otherwise ``active`` when the unit's init script
+    reports it running, a pidfile named after it (``/run/U.pid``, ``/run/*/U.pid``) names a
+    live process, or a process has its name; ``inactive`` when none does.
+    """
+    names = " ".join(shlex.quote(u) for u in units)
+    return (
+        f"if [ -d /run/systemd/system ]; then systemctl is-active {names}; "
+        f"else for u in {names}; do s=inactive; "
+        '[ -x "/etc/init.d/$u" ] && "/etc/init.d/$u" status >/dev/null 2>&1 && s=active; '
+        'for f in "/run/$u.pid" /run/*/"$u.pid"; do '
+        '[ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && s=active; done; '
+        'pidof -x "$u" >/dev/null 2>&1 && s=active; '
+        'echo "$s"; done; fi'
+    )
+
+
 def parse_unit_states(units: Sequence[str], text: str) -> dict[str, str]:
-    """``systemctl is-active U1 U2 ...`` prints one state per unit, in order."""
+    """What ``unit_states_command`` (or ``systemctl is-active U1 U2 ...``) prints: one state
+    per unit, in order."""
     states = [line.strip() for line in text.splitlines() if line.strip()]
     return {unit: states[i] if i < len(states) else "unknown" for i, unit in enumerate(units)}
 

@@ -51,6 +51,9 @@ class LabInfo:
     floating: tuple[IPv4Address, IPv4Address]
     tunnel_subnet: IPv4Network
     nodes: tuple[LabNode, ...]
+    packaging: str = "rdo"
+    """Whose OpenStack packages run the services: ``rdo`` (Packstack) or ``debian`` (the
+    test cloud); they name their services differently."""
 
     def with_role(self, *roles: str) -> tuple[LabNode, ...]:
         return tuple(n for n in self.nodes if n.has(*roles))
@@ -105,6 +108,7 @@ def parse(data: Mapping[str, Any]) -> LabInfo:
         floating=(IPv4Address(first), IPv4Address(last)),
         tunnel_subnet=tunnel,
         nodes=tuple(_node(n, external, tunnel) for n in data["nodes"]),
+        packaging=str(data.get("packaging", "rdo")),
     )
 
 

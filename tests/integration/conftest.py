@@ -139,3 +139,6 @@ def lab(vm_env):
     finally:  # also when `up` itself failed: nothing of the lab stays in libvirt
         invoke(vm_env, "down", "--lab", LAB, "--purge", check=False)
         invoke(vm_env, "down", "--lab", SIDE, "--purge", check=False)
+
+
+from .cloudlab import cloudlab  # noqa: E402, F401  (the session's test cloud, marker `cloud`)

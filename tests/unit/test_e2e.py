@@ -1,15 +1,18 @@
 """The end-to-end walk's orchestration: step order, cleanup after a failure at any step
 (everything created is deleted, in reverse order), waiting, retries and timeouts.
 
-No Nova runs on our machines, so the cloud is a stand-in at the openstacksdk boundary:
-``create_autospec`` of the real ``Connection`` and proxy classes (wrong method names or
-arguments fail as they would against the SDK), returning real SDK resource objects. The
+The cloud is a stand-in at the openstacksdk boundary: ``create_autospec`` of the real
+``Connection`` and proxy classes (wrong method names or arguments fail as they would against
+the SDK), returning real SDK resource objects. Where it imitates the cloud's behaviour (the
+image's statuses) it follows ``tests.recorded_cloud``, which the integration tests check
+against a real OpenStack; the walk itself runs there end to end. The
 guest side (ssh-keygen, ping, ssh) is a stand-in too, and time is a fake clock.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -47,6 +50,7 @@ from openstack.orchestration.v1.stack import Stack
 from labbuilder.errors import VerifyError
 from labbuilder.verify.e2e import Walk, WalkSpec
 from labbuilder.verify.steps import Policy, StepTiming
+from tests.recorded_cloud import IMAGE_READ_BACK_STATUSES, IMAGE_RETURNED_STATUS
 
 pytestmark = pytest.mark.filterwarnings("ignore::openstack.warnings.RemovedInSDK50Warning")
 
@@ -148,6 +152,8 @@ class CloudStandIn:
         self.fault: dict[str, Any] | None = None
         self.volume_status = "creating"
         self.data = b""
+        self.image_statuses = list(IMAGE_READ_BACK_STATUSES)
+        self.default_groups: list[SecurityGroup] = []
         self.gone: set[str] = set()
         self.admin, self.user = (fresh(conn) for conn in autospecs())
         self.admin.connect_as.side_effect = self._act(
@@ -217,6 +223,7 @@ class CloudStandIn:
             lambda **kw: self._made("security-group", SecurityGroup(id="sg1", **kw)),
         )
         self._wire(net, "create_security_group_rule", lambda **kw: None)
+        self._wire(net, "security_groups", lambda **kw: iter(self.default_groups))
         self._wire(net, "ports", lambda **kw: iter([Port(id="port1", device_id=kw["device_id"])]))
         self._wire(
             net,
@@ -275,6 +282,13 @@ class CloudStandIn:
             self.volume_status = "available"
         return found
 
+    def _image(self, *args: Any) -> Image:
+        """The recorded statuses in order, the last one staying."""
+        status = self.image_statuses[0]
+        if len(self.image_statuses) > 1:
+            self.image_statuses.pop(0)
+        return self._get("image", Image(id="i1", status=status))
+
     def _upload(self, **kw: Any) -> None:
         self.data = kw["data"]
         self._made("object", None)
@@ -283,8 +297,11 @@ class CloudStandIn:
         self._wire(
             conn.image,
             "create_image",
-            lambda name, **kw: self._made("image", Image(id="i1", name=name, status="active")),
+            lambda name, **kw: self._made(
+                "image", Image(id="i1", name=name, status=IMAGE_RETURNED_STATUS)
+            ),
         )
+        self._wire(conn.image, "get_image", self._image)
         self._wire(conn.image, "delete_image", lambda *a, **kw: self._deleted("image"))
         self._wire(
             conn.block_storage,
@@ -367,7 +384,8 @@ def test_walks_every_step_in_order_and_cleans_up_in_reverse() -> None:
         for what in (
             "stack", "object", "container", "volume attachment", "volume", "floating ip",
             "server", "image", "keypair", "security group", "router interface", "router",
-            "subnet", "network", "flavor", "extnet subnet", "extnet", "user session", "user", "project",
+            "subnet", "network", "flavor", "extnet subnet", "extnet", "user session", "user",
+            "default security group", "project",
         )
     ]  # fmt: skip
     assert runner.made["block device"] == "vdb"
@@ -445,6 +463,37 @@ def test_server_waits_while_building() -> None:
     assert (server.outcome, server.seconds) == ("ok", 15.0)
     assert cloud.admin.compute.get_server.call_count == 0
     assert cloud.user.compute.get_server.call_count == 4 + 1  # 4 polls, 1 after delete
+
+
+@pytest.mark.parametrize(
+    ("statuses", "outcome", "reason"),
+    [
+        (["queued", "saving", "active"], "ok", ""),
+        (["queued"], "failed", "step 'image' failed: image i1 not active within 30 s"),
+        (["saving", "killed"], "failed", "step 'image' failed: image i1 went to killed"),
+    ],
+)
+def test_image_is_read_back_until_active(statuses: list[str], outcome: str, reason: str) -> None:
+    cloud = CloudStandIn()
+    cloud.image_statuses = statuses
+    runner, steps = walk(cloud, plan=SMALL, image=30.0, interval=10.0)
+    if reason:
+        with pytest.raises(VerifyError, match=re.escape(reason)):
+            runner.run()
+    else:
+        runner.run()
+    assert next(s.outcome for s in steps if s.name == "image") == outcome
+    assert "delete image" in cloud.log
+
+
+def test_the_projects_default_security_group_goes_before_the_project() -> None:
+    cloud = CloudStandIn()
+    cloud.default_groups = [SecurityGroup(id="sg-default", name="default", project_id="p1")]
+    runner, _ = walk(cloud, plan=SMALL)
+    runner.run()
+    cloud.admin.network.security_groups.assert_called_once_with(project_id="p1")
+    assert cloud.deletes[-2:] == ["security-group", "project"]
+    cloud.admin.network.delete_security_group.assert_called_once_with(cloud.default_groups[0])
 
 
 def test_server_error_names_the_fault() -> None:

@@ -1,8 +1,8 @@
-"""The systemd units Packstack installs for each node's roles, for the enabled services."""
+"""The services Packstack installs for each node's roles, for the enabled services: systemd
+units on RDO; on a Debian node (the test cloud) the packages' init scripts, probed the same way.
+"""
 
 from __future__ import annotations
-
-import shlex
 
 import pytest
 from testinfra.host import Host
@@ -20,6 +20,6 @@ pytestmark = pytest.mark.deployed
 
 @pytest.mark.parametrize("unit", UNITS, ids=str)
 def test_unit_active(host: Host, node: LabNode, unit: Unit) -> None:
-    out = host.run(shlex.join(["systemctl", "is-active", *unit.units])).stdout
+    out = host.run(hostcheck.unit_states_command(unit.units)).stdout
     problem = hostcheck.unit_problem(unit.label, hostcheck.parse_unit_states(unit.units, out))
     assert problem is None, problem
