@@ -120,3 +120,11 @@ class Remote:
             ["bash", "-c", f"base64 -d | tar -C {shlex.quote(str(local))} -xf -"],
             input_text=tar.stdout,
         )
+
+
+def new_keypair(path: Path, comment: str) -> str:
+    """A fresh passphrase-less ed25519 key at ``path`` (any old one replaced); its public line."""
+    path.unlink(missing_ok=True)
+    path.with_suffix(".pub").unlink(missing_ok=True)
+    shell.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)])
+    return path.with_suffix(".pub").read_text(encoding="utf-8").strip()

@@ -18,7 +18,7 @@ from typing import Any
 from labbuilder import state
 from labbuilder.adapters import openstack
 from labbuilder.adapters import testcloud as cloud
-from labbuilder.adapters.shell import run
+from labbuilder.adapters.ssh import new_keypair
 from labbuilder.commands.context import labs_dir
 from labbuilder.errors import ConfigError, StateError
 from labbuilder.labdir import PRIVATE, LabDir, write_atomic
@@ -98,23 +98,7 @@ def deployed_state(lab: Lab, seconds: float, now: datetime | None = None) -> sta
 
 
 def _keypair(path: Path) -> str:
-    path.unlink(missing_ok=True)
-    path.with_suffix(".pub").unlink(missing_ok=True)
-    run(
-        [
-            "ssh-keygen",
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            "labbuilder-testcloud",
-            "-f",
-            str(path),
-        ]
-    )
-    return path.with_suffix(".pub").read_text(encoding="utf-8").strip()
+    return new_keypair(path, "labbuilder-testcloud")
 
 
 def _write_lab(lab: Lab, labdir: LabDir, password: str, seconds: float) -> None:

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from labbuilder.adapters import http
 from labbuilder.adapters.shell import run
+from labbuilder.adapters.ssh import new_keypair
 from labbuilder.errors import ConfigError, ToolError
 
 SSH_OPTIONS = (
@@ -27,8 +28,7 @@ DEFAULT_IMAGE = "http://download.cirros-cloud.net/0.6.2/cirros-0.6.2-x86_64-disk
 
 
 class Guest(Protocol):
-    def keygen(self) -> str:
-        """Make the key pair; returns the public key line."""
+    def keygen(self) -> str: ...
 
     def ping(self, address: str) -> bool: ...
 
@@ -45,22 +45,7 @@ class ShellGuest:
         return self.workdir / "id_ed25519"
 
     def keygen(self) -> str:
-        self.key.unlink(missing_ok=True)
-        run(
-            [
-                "ssh-keygen",
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-C",
-                "labbuilder-verify",
-                "-f",
-                str(self.key),
-            ]
-        )
-        return self.key.with_suffix(".pub").read_text(encoding="utf-8").strip()
+        return new_keypair(self.key, "labbuilder-verify")
 
     def ping(self, address: str) -> bool:
         return run(["ping", "-c", "1", "-W", "2", address], check=False, timeout=10).rc == 0

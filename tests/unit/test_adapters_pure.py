@@ -123,3 +123,14 @@ def test_a_domains_disks_leave_out_its_backing_chain():
 
     xml = (FIXTURES / "libvirt" / "domain-testbox.xml").read_text()
     assert parse_disk_files(xml) == ["/var/lib/libvirt/images/labbuilder-tf-controller.img"]
+
+
+def test_new_keypair_replaces_an_old_key_and_returns_the_public_line(tmp_path):
+    from labbuilder.adapters.ssh import new_keypair
+
+    key = tmp_path / "id_ed25519"
+    first = new_keypair(key, "labbuilder-test")
+    second = new_keypair(key, "labbuilder-test")
+    assert first.startswith("ssh-ed25519 ") and first.endswith(" labbuilder-test")
+    assert second != first
+    assert key.with_suffix(".pub").read_text().strip() == second
