@@ -8,7 +8,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from labbuilder.adapters.libvirt import Domains, connect
+from labbuilder.adapters.libvirt import connect
+from labbuilder.adapters.libvirt.domains import Domains
 from labbuilder.adapters.ssh import Remote
 from labbuilder.commands.context import prepare
 from labbuilder.commands.flags import Flags

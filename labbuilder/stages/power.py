@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from labbuilder.adapters.libvirt import Domains
+from labbuilder.adapters.libvirt.domains import Domains
 from labbuilder.errors import ToolError
 from labbuilder.reporter import Reporter
 

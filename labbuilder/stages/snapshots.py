@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from labbuilder import state
-from labbuilder.adapters.libvirt import Domains, Virt
+from labbuilder.adapters.libvirt import Virt
+from labbuilder.adapters.libvirt.domains import Domains
 from labbuilder.adapters.ssh import Remote
 from labbuilder.errors import LabError, StateError
 from labbuilder.labdir import LabDir, write_atomic

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from labbuilder.adapters.libvirt import parse_domain
+from labbuilder.adapters.libvirt.domains import parse_domain
 from labbuilder.errors import ConfigError, PreflightError, StateError
 from labbuilder.model import snapshots as snap
 
