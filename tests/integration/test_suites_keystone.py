@@ -51,7 +51,6 @@ class Quiet(WSGIRequestHandler):
 port = int(sys.argv[1])
 sys.argv = sys.argv[:1]  # keystone parses the command line on import
 from keystone.wsgi.api import application
-from tests.conftest import FIXTURES
 make_server("127.0.0.1", port, application, handler_class=Quiet).serve_forever()
 """
 CONFIG = """
