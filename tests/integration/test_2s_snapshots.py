@@ -42,8 +42,16 @@ def libvirt_snapshots() -> dict[str, list[str]]:
 
 
 def change_lab(remote: Remote) -> None:
+    """A file on every node; the service stopped and disabled on one (so a reboot, as by
+    stop/start, does not bring it back by itself)."""
     guests.each(NODES, lambda n: remote.run(n, f"echo changed > {MARK}", sudo=True))
-    remote.run("compute1", f"systemctl stop {SERVICE}", sudo=True)
+    remote.run("compute1", f"systemctl disable --now {SERVICE}", sudo=True)
+
+
+def tidy_lab(remote: Remote) -> None:
+    """The lab as the module found it, whatever an earlier test left (each test stands alone)."""
+    guests.each(NODES, lambda n: remote.run(n, f"rm -f {MARK}", sudo=True))
+    remote.run("compute1", f"systemctl enable --now {SERVICE}", sudo=True)
 
 
 def lab_facts(remote: Remote) -> dict[str, tuple[bool, str, float]]:
@@ -80,6 +88,7 @@ def test_provision_took_a_stage_snapshot(lab3):
 
 def test_warm_restore_after_stop_and_start(lab3):
     env, remote = lab3["env"], lab3["remote"]
+    tidy_lab(remote)
     saved = invoke(env, "snapshot.save", "w", "--lab", LAB)
     assert "snapshot 'w' of lab" in saved.stdout and "warm" in saved.stdout
     change_lab(remote)
@@ -97,6 +106,7 @@ def test_warm_restore_after_stop_and_start(lab3):
 
 def test_cold_restore(lab3):
     env, remote = lab3["env"], lab3["remote"]
+    tidy_lab(remote)
     assert "cold" in invoke(env, "snapshot.save", "c", "--lab", LAB, "--mode", "cold").stdout
     change_lab(remote)
     restored = invoke(env, "snapshot.restore", "c", "--lab", LAB)

@@ -39,7 +39,7 @@ def test_provision_stage_run(tmp_path: Path, ssh_config: Path) -> None:
     junit, report = tmp_path / "out" / "junit.xml", tmp_path / "out" / "report.md"
     lines: list[str] = []
     with pytest.raises(
-        VerifyError, match=r"^24 of 119 checks failed on lab poc, first: nodes compute1 "
+        VerifyError, match=r"^24 of 120 checks failed on lab poc, first: nodes compute1 "
     ):
         verify.run(
             INVENTORY,
@@ -52,7 +52,7 @@ def test_provision_stage_run(tmp_path: Path, ssh_config: Path) -> None:
             on_line=lines.append,
         )
     summary = verify.summary_of("poc", "provision", junit)
-    assert (summary.passed, summary.failed, summary.errors, summary.skipped) == (0, 0, 24, 95)
+    assert (summary.passed, summary.failed, summary.errors, summary.skipped) == (0, 0, 24, 96)
     refused = "cannot reach {0} over SSH: ssh: connect to host 127.0.0.1 port 1: Connection refused"
     assert {(f.suite, f.host, f.reason) for f in summary.failures} == {
         ("nodes", host, refused.format(host)) for host in ("controller", "compute1", "compute2")
@@ -71,9 +71,9 @@ def test_provision_stage_run(tmp_path: Path, ssh_config: Path) -> None:
     assert suite is not None
     assert (suite.get("name"), suite.get("tests"), suite.get("errors"), suite.get("skipped")) == (
         "labbuilder-verify",
-        "119",
+        "120",
         "24",
-        "95",
+        "96",
     )
     assert lines[-3:] == [
         f"SKIP e2e (1 check): {NOT_DEPLOYED}",
