@@ -14,6 +14,7 @@ from labbuilder.errors import ConfigError
 LAB = re.compile(r"[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?")
 NODE = re.compile(r"[a-z][a-z0-9-]{0,30}")
 BOX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,127}")
+SNAPSHOT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 SHOWN = 24
 
 
@@ -47,5 +48,14 @@ def check_box(name: str) -> str:
         raise ConfigError(
             f"box name {shown(name)} is not usable: up to 128 ASCII letters, digits and ._/- "
             "without '..' (e.g. --box centos-stream-9 or --box labbuilder/testbox)"
+        )
+    return name
+
+
+def check_snapshot(name: str) -> str:
+    if not SNAPSHOT.fullmatch(name):
+        raise ConfigError(
+            f"snapshot name {shown(name)} is not valid: use letters, digits, '.', '_' or '-' "
+            "(at most 64, starting with a letter or digit)"
         )
     return name

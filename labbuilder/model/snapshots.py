@@ -10,18 +10,17 @@ domain of the lab is paused); cold ones are disk-only, taken with every VM shut 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
+from labbuilder import names
 from labbuilder.errors import ConfigError, PreflightError, StateError
 
 MODES = ("warm", "cold")
 STAGE_SNAPSHOTS = {"provision": "provisioned", "deploy": "deployed"}
 RESET_ORDER = ("deployed", "provisioned")
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MIB = 1024 * 1024
 # libvirt reverts external snapshots with memory only from 9.9.0, so labs use internal ones;
 # internal snapshots of UEFI (pflash) guests are created from 10.9.0 and reverted from 10.10.0.
@@ -97,12 +96,7 @@ def loads(text: str, source: str) -> Record:
 
 
 def check_name(name: str) -> str:
-    if not NAME.match(name):
-        raise ConfigError(
-            f"snapshot name {name!r} is not valid: use letters, digits, '.', '_' or '-' "
-            "(at most 64, starting with a letter or digit)"
-        )
-    return name
+    return names.check_snapshot(name)
 
 
 def check_mode(mode: str) -> str:
