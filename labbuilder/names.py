@@ -25,37 +25,48 @@ def shown(name: str) -> str:
     return f"{name[:SHOWN]!r}... ({len(name)} characters)"
 
 
-def check_lab(name: str) -> str:
-    if not LAB.fullmatch(name):
-        raise ConfigError(
-            f"lab name {shown(name)} is not usable: use 1-20 lowercase ASCII letters, digits "
-            "or '-', starting with a letter (e.g. --lab class1)"
-        )
+RULES: dict[str, tuple[re.Pattern[str], str]] = {
+    "lab": (
+        LAB,
+        "is not usable: use 1-20 lowercase ASCII letters, digits or '-', starting with a letter "
+        "(e.g. --lab class1)",
+    ),
+    "node": (
+        NODE,
+        "is not usable: nodes are named like controller, network, compute1 (see `invoke status`)",
+    ),
+    "box": (
+        BOX,
+        "is not usable: up to 128 ASCII letters, digits and ._/- without '..' "
+        "(e.g. --box centos-stream-9 or --box labbuilder/testbox)",
+    ),
+    "snapshot": (
+        SNAPSHOT,
+        "is not valid: use letters, digits, '.', '_' or '-' (at most 64, starting with a letter "
+        "or digit)",
+    ),
+}
+"""Each kind of name: the pattern it must match whole, and the rest of the error line."""
+
+
+def check(kind: str, name: str, extra_ok: bool = True) -> str:
+    pattern, remedy = RULES[kind]
+    if not (pattern.fullmatch(name) and extra_ok):
+        raise ConfigError(f"{kind} name {shown(name)} {remedy}")
     return name
+
+
+def check_lab(name: str) -> str:
+    return check("lab", name)
 
 
 def check_node(name: str) -> str:
-    if not NODE.fullmatch(name):
-        raise ConfigError(
-            f"node name {shown(name)} is not usable: nodes are named like controller, "
-            "network, compute1 (see `invoke status`)"
-        )
-    return name
+    return check("node", name)
 
 
 def check_box(name: str) -> str:
-    if not BOX.fullmatch(name) or ".." in name or "//" in name or name.endswith("/"):
-        raise ConfigError(
-            f"box name {shown(name)} is not usable: up to 128 ASCII letters, digits and ._/- "
-            "without '..' (e.g. --box centos-stream-9 or --box labbuilder/testbox)"
-        )
-    return name
+    return check("box", name, ".." not in name and "//" not in name and not name.endswith("/"))
 
 
 def check_snapshot(name: str) -> str:
-    if not SNAPSHOT.fullmatch(name):
-        raise ConfigError(
-            f"snapshot name {shown(name)} is not valid: use letters, digits, '.', '_' or '-' "
-            "(at most 64, starting with a letter or digit)"
-        )
-    return name
+    return check("snapshot", name)
