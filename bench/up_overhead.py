@@ -21,10 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from labbuilder.model.boxes import TEST_BOX_NAME
+from labbuilder.stages.vms import box_volume_prefix
+
 ROOT = Path(__file__).resolve().parent.parent
 INVOKE = str(Path(sys.prefix) / "bin" / "invoke")
 VIRSH = ["virsh", "-c", "qemu:///system"]
-BOX_VOLUME = "labbuilder-VAGRANTSLASH-testbox_vagrant_box_image"
+BOX_VOLUME = box_volume_prefix(TEST_BOX_NAME)
 
 
 def flags(net: int) -> list[str]:
