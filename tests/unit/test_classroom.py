@@ -439,8 +439,9 @@ def test_each_lab_is_config_then_class_file_then_flags_then_its_seat(tmp_path):
         verbs.seat_settings(config, klass, Flags(tunnel_subnet="10.9.0.0/24"), allocation.seats[0])
 
 
-def test_a_lab_with_a_snapshot_record_is_reset_by_restoring_it(tmp_path):
-    """class.reset restores when a whole-lab snapshot is recorded, and rebuilds otherwise."""
+def test_a_snapshot_counts_for_class_reset_only_once_its_record_is_written(tmp_path):
+    """What class.reset asks before choosing restore over rebuild: a snapshot folder without its
+    record (a save that failed half-way) does not count."""
     from labbuilder.labdir import LabDir
     from labbuilder.stages.snapshots import RECORD, any_recorded
 
