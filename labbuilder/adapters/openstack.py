@@ -83,18 +83,46 @@ def ensure_member(
 ) -> list[str]:
     """The project and the user (a member of it, with ``password``); what had to be done.
 
-    Idempotent: what exists is kept, the password is set again and the role assignment (a PUT
-    in Keystone) repeated. ToolError when Keystone refuses or cannot be reached.
+    Idempotent: what exists is kept. An existing user's password is set only when logging in
+    with ``password`` fails, because Keystone revokes every token of a user whose password is
+    set, even to the same value: a re-run must not log students out of Horizon, nor refuse a
+    login made in the same second (token times are whole seconds). ToolError when Keystone
+    refuses or cannot be reached.
     """
     try:
         identity = cast("Identity", conn.identity)  # clouds.yaml: v3
-        return _ensure_member(identity, user, project, password, description)
+        return _ensure_member(
+            identity, user, project, password, description, lambda: _logs_in(conn, user, password)
+        )
     except _failures() as err:
         raise ToolError(str(err)) from None
 
 
+def _logs_in(conn: Connection, user: str, password: str) -> bool:
+    """True when ``user`` of the default domain gets a token with ``password`` (unscoped)."""
+    from keystoneauth1 import session
+    from keystoneauth1.exceptions import Unauthorized
+    from keystoneauth1.identity import v3
+
+    auth_url = conn.config.get_auth_args()["auth_url"]
+    login = v3.Password(
+        auth_url=auth_url, username=user, password=password, user_domain_name=DOMAIN
+    )
+    verify, cert = conn.config.get_requests_verify_args()
+    try:
+        login.get_access(session.Session(verify=verify, cert=cert))
+    except Unauthorized:
+        return False
+    return True
+
+
 def _ensure_member(
-    identity: Identity, user_name: str, project_name: str, password: str, description: str
+    identity: Identity,
+    user_name: str,
+    project_name: str,
+    password: str,
+    description: str,
+    password_works: Callable[[], bool],
 ) -> list[str]:
     done: list[str] = []
     domain = identity.find_domain(DOMAIN, ignore_missing=False)
@@ -110,8 +138,9 @@ def _ensure_member(
             name=user_name, domain_id=domain.id, password=password, default_project_id=project.id
         )
         done.append(f"created user {user_name}")
-    else:
+    elif not password_works():
         identity.update_user(user, password=password)
+        done.append(f"set the password of user {user_name}")
     role = identity.find_role(MEMBER_ROLE, ignore_missing=False)
     if not identity.validate_user_has_project_role(project, user, role):
         identity.assign_project_role_to_user(project, user, role)

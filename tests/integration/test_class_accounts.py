@@ -4,10 +4,12 @@ change, and the clouds.yaml of their handout logs them in without admin rights."
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import astuple
 from pathlib import Path
 
 import pytest
+from keystoneauth1.exceptions import Unauthorized
 from openstack.exceptions import ForbiddenException
 
 from labbuilder.adapters import openstack
@@ -47,3 +49,31 @@ def test_student_account_is_a_member_of_their_own_project(keystone: Keystone, tm
     with pytest.raises(ForbiddenException):
         list(as_student.identity.users())  # a member, not an admin
     as_student.close()
+
+
+def test_a_new_password_is_set_and_reported_and_the_old_one_stops_working(
+    keystone: Keystone,  # noqa: F811
+    tmp_path: Path,
+):
+    admin_yaml = tmp_path / "clouds.yaml"
+    admin = cloudconfig.Account("admin", "admin", PASSWORD)
+    admin_yaml.write_text(cloudconfig.build_clouds_yaml("ks", keystone.url, admin, admin))
+    done = []
+    for password in ("first-s3cret", "second-s3cret", "second-s3cret"):
+        conn = openstack.connect(admin_yaml, "ks")
+        done.append(openstack.ensure_member(conn, "cl-bob", "cl-bob", password, "Bob"))
+        conn.close()
+    assert done[1:] == [["set the password of user cl-bob"], []]
+
+    def login(password: str) -> str:
+        student = cloudconfig.Account("cl-bob", "cl-bob", password)
+        handout_yaml = tmp_path / "bob.yaml"
+        handout_yaml.write_text(
+            cloudconfig.build_member_clouds_yaml("cl-bob", keystone.url, student)
+        )
+        with contextlib.closing(openstack.connect(handout_yaml, "cl-bob")) as as_student:
+            return str(as_student.current_project.name)
+
+    assert login("second-s3cret") == "cl-bob"
+    with pytest.raises(Unauthorized):
+        login("first-s3cret")
