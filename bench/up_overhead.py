@@ -21,13 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from labbuilder.adapters.vagrant import box_volumes
 from labbuilder.model.boxes import TEST_BOX_NAME
 from labbuilder.stages.vms import box_volume_prefix
 
 ROOT = Path(__file__).resolve().parent.parent
 INVOKE = str(Path(sys.prefix) / "bin" / "invoke")
 VIRSH = ["virsh", "-c", "qemu:///system"]
-BOX_VOLUME = box_volume_prefix(TEST_BOX_NAME)
 
 
 def flags(net: int) -> list[str]:
@@ -48,10 +48,17 @@ def run(argv: list[str], cwd: Path, env: dict[str, str], *, check: bool = True) 
 
 
 def box_in_pool() -> bool:
+    """The pool holds the base volumes of the box as installed (the names `up` looks for)."""
+    wanted = box_volumes(TEST_BOX_NAME)
     out = subprocess.run(
         [*VIRSH, "vol-list", "default"], capture_output=True, text=True, check=False
     )
-    return BOX_VOLUME in out.stdout
+    listed = {
+        line.split()[0]
+        for line in out.stdout.splitlines()
+        if box_volume_prefix(TEST_BOX_NAME) in line
+    }
+    return wanted is not None and set(wanted) <= listed
 
 
 class Bench:

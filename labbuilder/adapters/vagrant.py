@@ -11,6 +11,7 @@ is no error to it, so its results are checked here.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import subprocess
@@ -73,6 +74,50 @@ HOME = Path("/var/lib/labbuilder/vagrant.d")
 def home() -> Path:
     """The Vagrant home labbuilder runs Vagrant with: ``VAGRANT_HOME``, else ``HOME``."""
     return Path(os.environ.get("VAGRANT_HOME") or HOME)
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) if part.isdigit() else 0 for part in re.split(r"[.-]", version))
+
+
+def box_volumes(name: str, vagrant_home: Path | None = None) -> list[str] | None:
+    """The pool volumes vagrant-libvirt makes from box ``name`` as installed in the Vagrant
+    home (its highest version, which an unpinned Vagrantfile boots); None when it is not
+    installed there or its metadata cannot be read.
+
+    vagrant-libvirt 0.11 (``HandleBoxImage.get_volume_name``): ``<name with / as
+    -VAGRANTSLASH->_vagrant_box_image_<version>_<disk>.img``, the version of an unversioned
+    box (``0``) written ``0_<mtime of the image>``; disk ``box`` for a v1 box (``box.img``),
+    else each of ``disks`` by its ``name``, or its ``path`` without the extension.
+    """
+    escaped = name.replace("/", "-VAGRANTSLASH-")
+    found = [
+        (_version_key(d.name), d.name, meta.parent)
+        for d in ((vagrant_home or home()) / "boxes" / escaped).glob("*")
+        for meta in (*d.glob("libvirt/metadata.json"), *d.glob("*/libvirt/metadata.json"))
+    ]
+    if not found:
+        return None
+    _, version, box_dir = max(found)
+    try:
+        disks = json.loads((box_dir / "metadata.json").read_text()).get("disks") or []
+        images = (
+            [("box", box_dir / "box.img")]
+            if not disks
+            else [
+                (d.get("name") or str(Path(d["path"]).with_suffix("")), box_dir / d["path"])
+                for d in disks
+            ]
+        )
+        stamps = [
+            f"0_{int(path.stat().st_mtime)}" if version == "0" else version for _, path in images
+        ]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return [
+        f"{escaped}_vagrant_box_image_{stamp}_{disk.replace('/', '-SLASH-')}.img"
+        for (disk, _), stamp in zip(images, stamps, strict=True)
+    ]
 
 
 def closed_to_others(path: Path) -> Path | None:
@@ -144,6 +189,10 @@ class Vagrant:
         done = shell.run(up_argv(names), cwd=self.root, env=_env(), check=False, on_line=on_line)
         if done.rc != 0:
             raise shell.failure(f"vagrant up {' '.join(names)}", done.rc, done.output)
+
+    def box_volumes(self, box: str) -> list[str] | None:
+        """See the module's ``box_volumes``: the base volumes of ``box`` as installed."""
+        return box_volumes(box)
 
     def destroy(self, name: str | None = None) -> None:
         try:

@@ -26,8 +26,15 @@ def machine_dir(labdir: LabDir, node: str) -> Path:
 
 
 def box_volume_prefix(box: str) -> str:
-    """How vagrant-libvirt names a box's base volume in the pool."""
+    """How vagrant-libvirt's names of a box's base volumes begin, for every version and copy."""
     return box.replace("/", "-VAGRANTSLASH-") + "_vagrant_box_image"
+
+
+def box_imported(box: str, virt: Virt, vg: Vagrant) -> bool:
+    """True when the pool holds the base volumes of the very box copy Vagrant will boot (an
+    older copy, or another Vagrant home's, has other names and would be imported again)."""
+    wanted = vg.box_volumes(box)
+    return wanted is not None and set(wanted) <= set(virt.volumes(POOL, box_volume_prefix(box)))
 
 
 def clear_leftovers(lab: Lab, labdir: LabDir, virt: Virt, reporter: Reporter) -> None:
@@ -81,7 +88,7 @@ def up(lab: Lab, labdir: LabDir, virt: Virt, vg: Vagrant, reporter: Reporter) ->
         reporter.warn(f"{name} was left half-configured by an interrupted run: recreating it")
         vg.destroy(name)
     names = [n.name for n in lab.nodes]
-    if not virt.volumes(POOL, box_volume_prefix(lab.box.name)):
+    if not box_imported(lab.box.name, virt, vg):
         with box_import_lock(labdir.root.parent):
             reporter.say(f"importing box {lab.box.name} with {names[0]} first")
             vg.up(names[:1], reporter.node, reporter.error)

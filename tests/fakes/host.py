@@ -77,6 +77,7 @@ class FakeVagrant:
     labdir: LabDir
     virt: FakeVirt
     records_lost: bool = False  # destroy fails as when .vagrant/ no longer matches libvirt
+    box_mtime: int = 1700000000  # when the installed box's image was written
     upped: list[list[str]] = field(default_factory=list)
 
     def _domain(self, name: str) -> str:
@@ -89,9 +90,7 @@ class FakeVagrant:
         on_error: Callable[[str], None],
     ) -> None:
         self.upped.append(list(names))
-        box = box_volume_prefix(self.lab.box.name)
-        if not self.virt.volumes(POOL, box):
-            self.virt.pools[POOL].add(f"{box}_0.img")
+        self.virt.pools[POOL].update(self.box_volumes(self.lab.box.name))
         for name in names:
             domain = self._domain(name)
             if domain in self.virt.running:
@@ -102,6 +101,10 @@ class FakeVagrant:
             record.parent.mkdir(parents=True, exist_ok=True)
             record.write_text(domain)
             on_step(name, "Machine booted and ready!")
+
+    def box_volumes(self, box: str) -> list[str]:
+        """The names vagrant-libvirt gives an unversioned box copied at time ``box_mtime``."""
+        return [f"{box_volume_prefix(box)}_0_{self.box_mtime}_box.img"]
 
     def status(self) -> list[Machine]:
         def state(name: str) -> str:

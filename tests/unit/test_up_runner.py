@@ -74,6 +74,23 @@ def test_up_from_nothing_creates_networks_and_vms_and_records_them(tmp_path):
     assert world.vagrant.upped == [["controller"], ["compute1", "compute2"]]  # box import first
 
 
+def test_a_box_already_in_the_pool_boots_every_node_at_once(tmp_path):
+    world, _ = built(tmp_path, 2)
+    down.down(LAB, world.labdir, world.virt, world.vagrant, world.run.reporter, purge=False)
+    world.vagrant.upped.clear()
+    world.up(state.LabState())
+    assert world.vagrant.upped == [["controller", "compute1"]]
+
+
+def test_an_older_copy_of_the_box_in_the_pool_is_no_import_of_this_one(tmp_path):
+    world, _ = built(tmp_path, 2)
+    down.down(LAB, world.labdir, world.virt, world.vagrant, world.run.reporter, purge=False)
+    world.vagrant.box_mtime += 60  # `vagrant box add --force` wrote the box again
+    world.vagrant.upped.clear()
+    world.up(state.LabState())
+    assert world.vagrant.upped == [["controller"], ["compute1"]]
+
+
 @pytest.mark.parametrize(
     ("done", "until", "networks", "vms"),
     [
