@@ -8,10 +8,13 @@ testinfra's SSH sessions in the verify suites, and invoke's ``c.run`` in ``tasks
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,3 +146,64 @@ def _stream(
         rc = proc.wait(timeout=timeout)
     text = "\n".join(lines)
     return Result(tuple(argv), rc, text, text)
+
+
+def spawn(argv: Sequence[str], log: Path) -> int:
+    """Start ``argv`` in the background, in its own session (it outlives labbuilder, and a ^C
+    in the terminal does not reach it), output appended to ``log``; its PID."""
+    name = Path(argv[0]).name
+    try:
+        with log.open("ab") as out:
+            proc = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+    except FileNotFoundError:
+        raise ToolError(f"{name} is not installed or not on PATH: install it first") from None
+    proc.returncode = 0  # never waited for here: no warning that it still runs
+    return proc.pid
+
+
+def is_running(pid: int, argv: Sequence[str]) -> bool:
+    """True when process ``pid`` runs ``argv`` (a PID taken by another process after a reboot
+    is not ours): the same arguments after the program, which is named among the words before
+    them (a script's interpreter comes first)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        status = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    if status.rsplit(")", 1)[-1].split()[0] == "Z":
+        return False  # exited, not yet reaped
+    words = [w.decode(errors="replace") for w in raw.split(b"\0")[:-1]]
+    args = list(argv[1:])
+    head = words[: len(words) - len(args)]
+    program = Path(argv[0]).name
+    return words[len(head) :] == args and any(Path(w).name == program for w in head)
+
+
+def alive(pid: int) -> bool:
+    """The process exists and has not exited (a zombie has, and has closed all its files)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def end(pid: int, argv: Sequence[str], timeout: float = 5.0) -> bool:
+    """Stop process ``pid`` (SIGTERM) if it still runs ``argv``; True when it did."""
+    if not is_running(pid, argv):
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # an exited child of this process: reaped
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until it has closed its files (its listening sockets)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped when this process started it
+    return True

@@ -39,6 +39,14 @@ class Remote:
     def ssh_argv(self, node: str, command: str) -> list[str]:
         return ["ssh", "-F", str(self.ssh_config), *SSH_OPTIONS, node, command]
 
+    def forward_argv(self, node: str, host_port: int, node_port: int) -> list[str]:
+        """A tunnel from every address of this host, port ``host_port``, to ``node``'s own
+        ``node_port``; it exits when it cannot listen or the node stops answering (45 s)."""
+        keep = ["-o", "ExitOnForwardFailure=yes", "-o", "ServerAliveInterval=15"]
+        keep += ["-o", "ServerAliveCountMax=3"]
+        listen = f"0.0.0.0:{host_port}:127.0.0.1:{node_port}"
+        return ["ssh", "-F", str(self.ssh_config), *SSH_OPTIONS, *keep, "-N", "-L", listen, node]
+
     def run(
         self,
         node: str,

@@ -17,7 +17,7 @@ from labbuilder.errors import StateError, VerifyError
 from labbuilder.labdir import LabDir
 from labbuilder.model.lab import Lab
 from labbuilder.reporter import Reporter
-from labbuilder.stages import guests, networks, power
+from labbuilder.stages import forward, guests, networks, power
 from labbuilder.stages.snapshots import BOOT_TIMEOUT
 
 
@@ -30,7 +30,8 @@ def _built(config: Mapping[str, Any], lab: str | None) -> tuple[Lab, LabDir]:
 
 def stop(config: Mapping[str, Any], lab: str | None, reporter: Reporter | None = None) -> list[str]:
     reporter = reporter or Reporter()
-    built, _ = _built(config, lab)
+    built, labdir = _built(config, lab)
+    forward.stop(labdir)
     with connect(built.libvirt_uri) as virt:
         have = virt.domains(built.prefix)
         present = [
@@ -61,6 +62,7 @@ def start(
     problems = [h.problem for h in health if h.problem]
     if problems:
         raise VerifyError(f"lab {built.name} started but is not healthy: {'; '.join(problems)}")
+    forward.ensure(labdir, reporter)
     return [f"lab {built.name} is up ({len(wanted)} VMs) in {time.monotonic() - started:.0f} s"]
 
 

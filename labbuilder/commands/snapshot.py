@@ -19,7 +19,7 @@ from labbuilder.labdir import LabDir
 from labbuilder.model import snapshots as model
 from labbuilder.render.cloudconfig import clouds_path
 from labbuilder.reporter import Reporter
-from labbuilder.stages import snapshots
+from labbuilder.stages import forward, snapshots
 from labbuilder.verify import catalog, cloud
 from labbuilder.verify.runner import cloud_name
 
@@ -100,6 +100,7 @@ def restore(
         for line in lines:
             reporter.say(line)
         raise VerifyError(f"lab {t.name} is not healthy after the restore: {'; '.join(problems)}")
+    forward.ensure(t.labdir, reporter, anew=True)  # the reverted controller forgot the session
     return [*lines, f"healthy {healthy:.1f} s after the restore began"]
 
 

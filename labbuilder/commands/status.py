@@ -13,6 +13,7 @@ from labbuilder.commands.context import lab_dir, labs_dir, libvirt_uri
 from labbuilder.errors import StateError
 from labbuilder.labdir import LabDir
 from labbuilder.model.planner import prefix_for
+from labbuilder.stages import forward
 
 
 def status(config: Mapping[str, Any], lab: str | None) -> list[str]:
@@ -32,7 +33,8 @@ def status(config: Mapping[str, Any], lab: str | None) -> list[str]:
             f"  {node['name']:<12}{states.get(node['name'], 'not created'):<13}"
             f"{node['external_ip']:<16}{node['tunnel_ip']:<16}{','.join(node['roles'])}"
         )
-    return out
+    dashboard = forward.describe(labdir)
+    return [*out, f"  {dashboard}"] if dashboard else out
 
 
 def list_labs(config: Mapping[str, Any]) -> list[str]:

@@ -20,7 +20,7 @@ from labbuilder.labdir import LabDir
 from labbuilder.model.lab import Lab
 from labbuilder.render.inventory import to_data
 from labbuilder.reporter import Reporter
-from labbuilder.stages import preflight, runner
+from labbuilder.stages import forward, preflight, runner
 from labbuilder.stages import render as render_stage
 
 
@@ -102,6 +102,8 @@ def up(
         render_stage.write(rendered, labdir)
         timing.attach(reporter, labdir)
         st = runner.run_until(run, runner.reconcile(run, st), until)
+        if st.done("vms"):
+            forward.ensure(labdir, reporter)
     return [
         *timing.summary(reporter),
         f"lab {lab.name} reached stage {st.reached}; `invoke status --lab {lab.name}` shows it",

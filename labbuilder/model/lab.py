@@ -110,6 +110,8 @@ class Lab:
     ntp_servers: tuple[str, ...]
     service_workers: int
     libvirt_uri: str
+    horizon_port: int = 0
+    """The host TCP port forwarded to the controller's port 80 (the dashboard); 0: none."""
 
     def with_role(self, role: Role) -> tuple[Node, ...]:
         return tuple(n for n in self.nodes if n.has(role))

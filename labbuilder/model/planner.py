@@ -26,6 +26,7 @@ DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 PASSWORD = re.compile(r"^[A-Za-z0-9@#%^*_+=.,:~!-]{8,64}$")
 SIZE_KINDS = ("aio", "controller", "network", "compute")
 MAX_VCPUS = 64
+MAX_PORT = 65535
 MAX_DISK_GIB = 4096
 
 
@@ -183,6 +184,11 @@ def plan(settings: Settings, *, kvm: bool, nested: bool) -> Lab:
     names.check_box(settings.box)
     if not 1 <= settings.service_workers <= MAX_VCPUS:
         raise ConfigError(f"service_workers {settings.service_workers}: use 1 to {MAX_VCPUS}")
+    if not (settings.horizon_port == 0 or 1024 <= settings.horizon_port <= MAX_PORT):
+        raise ConfigError(
+            f"horizon_port {settings.horizon_port}: use a free host port from 1024 to {MAX_PORT}, "
+            "or 0 for no forward"
+        )
     check_password(settings.password)
     if not settings.ntp_servers:
         raise ConfigError("no NTP servers given: set e.g. --ntp-servers pool.ntp.org")
@@ -261,4 +267,5 @@ def plan(settings: Settings, *, kvm: bool, nested: bool) -> Lab:
         ntp_servers=ntp,
         service_workers=settings.service_workers,
         libvirt_uri=settings.libvirt_uri,
+        horizon_port=settings.horizon_port,
     )

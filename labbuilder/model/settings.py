@@ -119,6 +119,9 @@ class Settings:
     answers_file: str = setting(
         "", "answer-file fragment with extra keys, checked against Packstack"
     )
+    horizon_port: int = setting(
+        0, "host TCP port forwarded to the controller's dashboard (port 80); 0: none"
+    )
     libvirt_uri: str = setting("qemu:///system")
 
 

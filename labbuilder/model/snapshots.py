@@ -188,12 +188,17 @@ def plan_save(
         raise PreflightError(problem)
 
 
+#: Inventory keys not compared whole: the nodes (compared one by one) and the host's side of
+#: the lab, which a restore does not touch (the dashboard's host port).
+NOT_COMPARED = frozenset({"nodes", "horizon_port"})
+
+
 def layout_changes(recorded: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
     """What differs between the inventory a snapshot recorded and the lab's inventory now."""
     out = [
         f"{key} differs"
         for key in sorted(set(recorded) | set(current))
-        if key != "nodes" and recorded.get(key) != current.get(key)
+        if key not in NOT_COMPARED and recorded.get(key) != current.get(key)
     ]
     old = {n["name"]: n for n in recorded.get("nodes", [])}
     new = {n["name"]: n for n in current.get("nodes", [])}

@@ -18,6 +18,7 @@ def to_data(lab: Lab) -> dict[str, Any]:
         "nested": lab.nested,
         "neutron_backend": lab.neutron_backend,
         "services": sorted(lab.services),
+        "horizon_port": lab.horizon_port,
         "external": {
             "network": lab.external.name,
             "subnet": str(lab.external.subnet),

@@ -13,6 +13,7 @@ from labbuilder.errors import ToolError
 from labbuilder.labdir import LabDir
 from labbuilder.model.planner import network_names, prefix_for
 from labbuilder.reporter import Reporter
+from labbuilder.stages import forward
 from labbuilder.stages.vms import POOL
 
 RUNTIME = ("ssh-config",)
@@ -23,6 +24,8 @@ def down(
 ) -> list[str]:
     """Remove everything of the lab; what was removed. ``vg`` is Vagrant in ``labdir``."""
     removed: list[str] = []
+    if forward.stop(labdir):
+        removed.append("dashboard forward")
     if labdir.vagrantfile.is_file() and (labdir.root / ".vagrant").is_dir():
         try:
             vg.destroy()
