@@ -27,7 +27,7 @@ from labbuilder.model.classroom import Seat
 from labbuilder.model.planner import prefix_for
 from labbuilder.render import cloudconfig, handout
 from labbuilder.reporter import Reporter
-from labbuilder.stages import batch
+from labbuilder.stages import batch, forward
 
 SSH_CHECK_TIMEOUT = 30.0
 
@@ -45,6 +45,8 @@ class Row:
     disk_mib: int
     last_action: str
     last_error: str
+    dashboard: str = ""
+    """The forwarded dashboard's URL, "not forwarded" when its forward is down; "" if none."""
 
 
 def answers_ssh(ssh_config: Path, node: str) -> bool:
@@ -78,6 +80,12 @@ def row(virt: Virt, labdir: LabDir, seat: Seat, last: dict[str, Any]) -> Row:
         nodes = [n["name"] for n in json.loads(labdir.inventory.read_text())["nodes"]]
         stage = state.load(labdir).reached
     condition, vms = health(virt, labdir, nodes) if nodes else ("down", "0/0")
+    dashboard = ""
+    port = forward.wanted(labdir).port if nodes else 0
+    if port:
+        dashboard = forward.url(port) if forward.is_up(labdir) else "not forwarded"
+        if condition == "healthy" and dashboard == "not forwarded":
+            condition = "degraded: dashboard forward down (`invoke class.up` restarts it)"
     mem = cpus = disk = 0
     for domain in virt.domains(prefix_for(seat.lab)):
         use = virt.usage(domain)
@@ -94,6 +102,7 @@ def row(virt: Virt, labdir: LabDir, seat: Seat, last: dict[str, Any]) -> Row:
         disk_mib=disk,
         last_action=str(last.get("action", "")),
         last_error="" if last.get("ok", True) else str(last.get("detail", "")),
+        dashboard=dashboard,
     )
 
 
@@ -161,6 +170,7 @@ def write_handout(
         ssh_config=ssh_config,
         account=account(labdir, seat, password),
         reset=reset,
+        forwarded_url=forward.url(seat_port) if (seat_port := forward.wanted(labdir).port) else "",
     )
     files = {
         "handout.md": handout.markdown(sheet),

@@ -42,7 +42,14 @@ from labbuilder.reporter import Reporter
 from labbuilder.stages import batch
 from labbuilder.stages import snapshots as stage_snapshots
 
-PER_LAB_FLAGS = ("lab", "lab_file", "external_subnet", "tunnel_subnet", "from_lock")
+PER_LAB_FLAGS = (
+    "lab",
+    "lab_file",
+    "external_subnet",
+    "tunnel_subnet",
+    "from_lock",
+    "horizon_port",
+)
 DISK_PATH = Path("/var/lib/libvirt/images")
 
 
@@ -94,7 +101,7 @@ def check_flags(flags: Flags) -> None:
             flag = "--" + ("from" if name == "from_lock" else name.replace("_", "-"))
             raise ConfigError(
                 f"{flag} is set per student by the class: drop it (subnets come from the "
-                "class file's 'pools')"
+                "class file's 'pools', dashboard ports from its 'horizon_ports')"
             )
 
 
@@ -111,6 +118,9 @@ def seat_settings(config: Mapping[str, Any], klass: Class, flags: Flags, seat: S
                 "lab": seat.lab,
                 "external_subnet": str(seat.external),
                 "tunnel_subnet": str(seat.tunnel),
+                "horizon_port": klass.spec.horizon_ports + seat.id
+                if klass.spec.horizon_ports
+                else 0,
             },
         ),
     )
@@ -237,12 +247,12 @@ class Batch:
 
     def reset_one(self, seat: Seat, settings: Settings) -> str:
         """Put one lab back to new: restore its whole-lab snapshot (``invoke reset``: `deployed`,
-        else the latest stage snapshot) when it has one, in seconds; otherwise rebuild it
-        (down, then up)."""
+        else the latest stage snapshot) when it has one, in seconds; otherwise (none, or only
+        snapshots saved by hand) rebuild it (down, then up)."""
         labdir = LabDir.of(labs_dir(self.config), seat.lab)
         reporter, stream = lab_reporter(self.klass.cdir, seat.lab)
         with stream:
-            if stage_snapshots.any_recorded(labdir):
+            if stage_snapshots.resettable(labdir):
                 lines = snapshot_cmd.reset(self.config, seat.lab, reporter)
                 return "restored: " + (lines[-1] if lines else "done")
             down_cmd.down(self.config, seat.lab, reporter, purge=False)

@@ -26,8 +26,8 @@ from labbuilder.model.classroom import (
     slug,
 )
 
-PER_STUDENT = ("lab", "external_subnet", "tunnel_subnet", "from_lock")
-CLASS_KEYS = ("name", "students", "lab", "pools", "capacity", "concurrency")
+PER_STUDENT = ("lab", "external_subnet", "tunnel_subnet", "from_lock", "horizon_port")
+CLASS_KEYS = ("name", "students", "lab", "pools", "capacity", "concurrency", "horizon_ports")
 STUDENT_KEYS = ("name", "lab", "email")
 
 
@@ -195,6 +195,14 @@ def parse_class_yaml(text: str, source: str, default_name: str) -> ClassSpec:
                 "(use 'pools' for the subnets)"
             )
     concurrency = data.get("concurrency")
+    ports = data.get("horizon_ports") or 0
+    if ports and (
+        isinstance(ports, bool) or not isinstance(ports, int) or not 1024 <= ports <= 65000
+    ):
+        raise ConfigError(
+            f"{source}: horizon_ports {ports!r} is not a port: give the first host port of "
+            "the dashboard forwards, 1024 to 65000 (a student's is it plus their lab ID)"
+        )
     return ClassSpec(
         name=name,
         source=source,
@@ -203,6 +211,7 @@ def parse_class_yaml(text: str, source: str, default_name: str) -> ClassSpec:
         pools=parse_pools(data.get("pools"), source),
         policy=parse_policy(data.get("capacity"), source),
         concurrency=int(_positive(concurrency, "concurrency", source)) if concurrency else None,
+        horizon_ports=int(ports),
     )
 
 

@@ -63,6 +63,9 @@ class ClassSpec:
     )
     policy: Policy = field(default_factory=Policy)
     concurrency: int | None = None
+    horizon_ports: int = 0
+    """First host port of the dashboard forwards: a student's is this plus their lab ID; 0:
+    none."""
 
 
 @dataclass(frozen=True)

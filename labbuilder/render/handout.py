@@ -31,6 +31,8 @@ class Sheet:
     """The student's OpenStack member account; None until the lab is deployed."""
     reset: str
     """The one command that resets this student's lab."""
+    forwarded_url: str = ""
+    """The dashboard as the lab host forwards it (``horizon_port``); empty: no forward."""
 
 
 def clouds_yaml(sheet: Sheet) -> str:
@@ -81,7 +83,13 @@ def context(sheet: Sheet) -> dict[str, Any]:
         "ssh_command": "ssh -F ssh-config controller",
         "horizon_url": f"http://{ctl}/dashboard",
         "keystone_url": f"http://{ctl}:5000/v3",
-        "tunnel_command": (
+        "remote_intro": (
+            "From your own machine, forwarded by the lab host:"
+            if sheet.forwarded_url
+            else "From your own machine, through the lab host:"
+        ),
+        "remote_access": sheet.forwarded_url
+        or (
             f"ssh -L {HORIZON_LOCAL_PORT}:{ctl}:80 YOU@THIS-HOST  "
             f"# then open http://localhost:{HORIZON_LOCAL_PORT}/dashboard"
         ),

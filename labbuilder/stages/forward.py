@@ -134,13 +134,18 @@ def ensure(labdir: LabDir, reporter: Reporter, *, anew: bool = False) -> None:
     reporter.ok(f"dashboard of {want.controller} forwarded to {url(port)}")
 
 
+def is_up(labdir: LabDir) -> bool:
+    """The forward the lab asks for runs."""
+    want, forward = wanted(labdir), recorded(labdir)
+    return bool(want.port and forward and forward.running and forward.port == want.port)
+
+
 def describe(labdir: LabDir) -> str | None:
     """One line for ``status``: where the dashboard is forwarded, or that it is not."""
     want = wanted(labdir)
     if not want.port:
         return None
-    forward = recorded(labdir)
-    if forward and forward.running and forward.port == want.port:
+    if is_up(labdir):
         return f"dashboard forwarded: {url(want.port)}"
     return (
         f"dashboard forward to port {want.port} not running: "

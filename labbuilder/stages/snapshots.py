@@ -80,17 +80,26 @@ class Target:
         )
 
 
-def any_recorded(labdir: LabDir) -> bool:
-    """Whether the lab has a snapshot record (read from disk; libvirt is not asked)."""
-    return any((labdir.root / "snapshots").glob(f"*/{RECORD}"))
+def _read(folder: Path) -> list[model.Record]:
+    out = [
+        model.loads(path.read_text(encoding="utf-8"), str(path))
+        for path in sorted(folder.glob(f"*/{RECORD}"))
+    ]
+    return sorted(out, key=lambda r: r.created)
+
+
+def resettable(labdir: LabDir) -> bool:
+    """Whether ``invoke reset`` has a snapshot to go back to: a stage snapshot, taken by ``up``
+    (read from disk; libvirt is not asked). Snapshots saved by hand do not count."""
+    try:
+        model.reset_target(labdir.name, _read(labdir.root / "snapshots"))
+    except StateError:
+        return False
+    return True
 
 
 def records(target: Target) -> list[model.Record]:
-    out = [
-        model.loads(path.read_text(encoding="utf-8"), str(path))
-        for path in sorted(target.folder.glob(f"*/{RECORD}"))
-    ]
-    return sorted(out, key=lambda r: r.created)
+    return _read(target.folder)
 
 
 def find(target: Target, name: str) -> model.Record:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from ipaddress import IPv4Network
 
 import pytest
@@ -110,6 +111,13 @@ def test_file_kind_follows_the_name_and_the_class_name_the_file():
         ),
         ("c.yaml", "students: [A]\ncapacity: {ram: 1}\n", "'capacity' takes"),
         ("c.yaml", "students: [A]\nconcurrency: many\n", "concurrency must be a positive"),
+        ("c.yaml", "students: [A]\nhorizon_ports: 80\n", "horizon_ports 80 is not a port"),
+        ("c.yaml", "students: [A]\nhorizon_ports: web\n", "horizon_ports 'web' is not a port"),
+        (
+            "c.yaml",
+            "students: [A]\nlab: {horizon_port: 8080}\n",
+            "lab.horizon_port is set per student",
+        ),
         ("c.yaml", "name: Class-1\nstudents: [A]\n", "class name 'Class-1' is not usable"),
         ("c.yaml", "students: [A\n", "c.yaml:2: not valid YAML"),
         ("c.yaml", "- A\n", "a class file is a mapping"),
@@ -358,6 +366,14 @@ def test_handout_markdown_has_nodes_access_credentials_and_reset():
     assert "user: admin" not in text and "project: admin" not in text
 
 
+def test_handout_of_a_forwarded_dashboard_gives_its_url_instead_of_a_tunnel():
+    forwarded = replace(sheet(None), forwarded_url="http://labhost.example:8101/dashboard/")
+    text = handout.markdown(forwarded)
+    assert "forwarded by the lab host:\n\n    http://labhost.example:8101/dashboard/" in text
+    assert "ssh -L" not in text
+    assert "http://labhost.example:8101/dashboard/" in handout.html(forwarded)
+
+
 def test_handout_before_deploy_says_when_the_account_comes():
     text = handout.markdown(sheet(None))
     assert "created when the lab is deployed (it is at stage vms)" in text
@@ -437,17 +453,45 @@ def test_each_lab_is_config_then_class_file_then_flags_then_its_seat(tmp_path):
     assert (got.external_subnet, got.tunnel_subnet) == ("10.200.0.0/24", "192.168.128.0/24")
     with pytest.raises(ConfigError, match="--tunnel-subnet is set per student"):
         verbs.seat_settings(config, klass, Flags(tunnel_subnet="10.9.0.0/24"), allocation.seats[0])
+    assert got.horizon_port == 0  # no forward unless the class asks
 
 
-def test_a_snapshot_counts_for_class_reset_only_once_its_record_is_written(tmp_path):
+def test_each_student_gets_the_dashboard_port_of_their_lab_id(tmp_path):
+    from labbuilder.classdir import ClassDir
+    from labbuilder.commands import classroom as verbs
+
+    spec = classfile.parse_class_yaml(
+        "students: [Alice, Bob]\nhorizon_ports: 8100\n", "c.yaml", "cl"
+    )
+    allocation = classroom.allocate(spec, None, [])
+    klass = verbs.Class("c.yaml", spec, ClassDir.of(tmp_path, "cl"), allocation)
+    got = {
+        s.lab: (s.id, verbs.seat_settings({}, klass, Flags(), s).horizon_port)
+        for s in allocation.seats
+    }
+    assert got == {"cl-alice": (1, 8101), "cl-bob": (2, 8102)}
+    with pytest.raises(ConfigError, match="--horizon-port is set per student"):
+        verbs.seat_settings({}, klass, Flags(horizon_port=9000), allocation.seats[0])
+
+
+def test_class_reset_restores_only_a_written_stage_snapshot(tmp_path):
     """What class.reset asks before choosing restore over rebuild: a snapshot folder without its
-    record (a save that failed half-way) does not count."""
+    record (a save that failed half-way) and a snapshot saved by hand do not count."""
     from labbuilder.labdir import LabDir
-    from labbuilder.stages.snapshots import RECORD, any_recorded
+    from labbuilder.model import snapshots as model
+    from labbuilder.stages.snapshots import RECORD, resettable
+
+    def record(name: str, auto: bool) -> str:
+        taken = model.Record(name, "alice", "warm", "provision", "2026-11-29T00:00:00+00:00",
+                             ("labbuilder-alice-controller",), 512, 0.4, auto)  # fmt: skip
+        return model.dumps(taken)
 
     labdir = LabDir.of(tmp_path, "alice")
-    assert not any_recorded(labdir)
-    (labdir.root / "snapshots" / "deployed").mkdir(parents=True)
-    assert not any_recorded(labdir)
-    (labdir.root / "snapshots" / "deployed" / RECORD).write_text("{}")
-    assert any_recorded(labdir)
+    assert not resettable(labdir)
+    (labdir.root / "snapshots" / "provisioned").mkdir(parents=True)
+    assert not resettable(labdir)
+    (labdir.root / "snapshots" / "mine").mkdir(parents=True)
+    (labdir.root / "snapshots" / "mine" / RECORD).write_text(record("mine", auto=False))
+    assert not resettable(labdir)
+    (labdir.root / "snapshots" / "provisioned" / RECORD).write_text(record("provisioned", True))
+    assert resettable(labdir)
