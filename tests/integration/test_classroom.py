@@ -1,14 +1,18 @@
 """A class of three students with 1-node test-box labs, brought to stage vms (the VMs boot and
-answer over SSH; provisioning adds nothing a class needs to prove): two labs come up; the third
-fails because its subnet was taken by a libvirt network behind our back, without stopping the
-others; status, isolation between the labs, handouts and ``class.down`` on real libvirt."""
+answer over SSH): two labs come up; the third fails because its subnet was taken by a libvirt
+network behind our back, without stopping the others; status, isolation between the labs,
+handouts, each student's dashboard forward (a web server on the controller's port 80 stands in
+for Horizon, which a test box does not run), ``class.reset`` both ways (Alice's lab restored
+from the snapshot its provisioning took, Bob's rebuilt) and ``class.down`` on real libvirt."""
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,6 +27,7 @@ CLASS = os.environ.get("LABBUILDER_TEST_CLASS", "cl")
 EXTERNAL_POOL = os.environ.get("LABBUILDER_TEST_CLASS_EXTERNAL", "10.80.0.0/16")
 TUNNEL_POOL = os.environ.get("LABBUILDER_TEST_CLASS_TUNNEL", "192.168.180.0/22")
 BLOCKER = f"{CLASS}-blocker"
+HORIZON_PORTS = int(os.environ.get("LABBUILDER_TEST_CLASS_HORIZON_PORTS", "18100"))
 
 
 def blocker_xml(subnet: str) -> str:
@@ -45,6 +50,7 @@ def klass(vm_env, tmp_path_factory):
                 "students": ["Alice", "Bob", "Carol"],
                 "lab": {"box": "testbox", "nodes": 1},
                 "pools": {"external": EXTERNAL_POOL, "tunnel": TUNNEL_POOL},
+                "horizon_ports": HORIZON_PORTS,
             }
         )
     )
@@ -148,9 +154,82 @@ def test_handouts_exist_private_with_a_working_ssh_config(klass, student):
     assert ssh.stdout.strip() == "controller"
 
 
+def dashboard_port(klass, student: str) -> int:
+    return HORIZON_PORTS + int(klass["seats"][student]["id"])
+
+
+def through_forward(klass, student: str) -> str:
+    url = f"http://127.0.0.1:{dashboard_port(klass, student)}/dashboard/"
+    with urllib.request.urlopen(url, timeout=30) as page:
+        return str(page.read().decode())
+
+
+@pytest.mark.parametrize("student", ["Alice", "Bob"])
+def test_each_dashboard_is_forwarded_from_its_own_host_port(klass, student):
+    lab = klass["seats"][student]["lab"]
+    serve = (
+        f"mkdir -p /srv/www/dashboard && echo 'dashboard of {lab}' > /srv/www/dashboard/index.html"
+        " && cd /srv/www && (setsid python3 -m http.server 80 >/dev/null 2>&1 < /dev/null &)"
+    )
+    node(klass, student).run(f"sudo sh -c {shlex.quote(serve)}")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            assert through_forward(klass, student).strip() == f"dashboard of {lab}"
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+    url = f":{dashboard_port(klass, student)}/dashboard/"
+    assert url in (klass["cdir"] / "handouts" / lab / "handout.md").read_text()
+    rows = json.loads(invoke(klass["env"], "class.status", str(klass["file"]), "--json").stdout)
+    row = next(r for r in rows if r["lab"] == lab)
+    assert row["dashboard"].endswith(url) and row["health"] == "healthy", row
+
+
+def outcome(stdout: str, lab: str) -> str:
+    """What the summary line of an ok ``lab`` says it did (``ok LAB STUDENT N s DETAIL``)."""
+    line = next(line for line in stdout.splitlines() if line.split()[:2] == ["ok", lab])
+    return line.split(" s  ", 1)[1]
+
+
+def test_class_reset_restores_a_provisioned_lab_from_its_snapshot(klass):
+    env, file = klass["env"], str(klass["file"])
+    invoke(env, "class.up", file, "--student", "Alice", "--until", "provision", timeout=1500)
+    alice = node(klass, "Alice")
+    alice.run("sudo touch /root/broken")
+    started = time.monotonic()
+    reset = invoke(env, "class.reset", file, "--student", "Alice", timeout=900)
+    print(
+        f"class.reset of a provisioned 1-node lab (restore) took {time.monotonic() - started:.0f} s"
+    )
+    assert outcome(reset.stdout, f"{CLASS}-alice").startswith("restored:"), reset.stdout
+    assert node(klass, "Alice").run("sudo test -e /root/broken").rc == 1
+    lab = klass["seats"]["Alice"]["lab"]
+    assert through_forward(klass, "Alice").strip() == f"dashboard of {lab}"  # started anew
+
+
+def test_class_reset_rebuilds_a_lab_without_a_snapshot(klass):
+    env, file = klass["env"], str(klass["file"])
+    node(klass, "Bob").run("sudo touch /root/broken")
+    started = time.monotonic()
+    reset = invoke(env, "class.reset", file, "--student", "Bob", "--until", "vms", timeout=1500)
+    print(
+        f"class.reset of a 1-node lab at stage vms (rebuild) took {time.monotonic() - started:.0f} s"
+    )
+    assert outcome(reset.stdout, f"{CLASS}-bob").startswith("rebuilt:"), reset.stdout
+    bob = node(klass, "Bob")
+    assert bob.run("sudo test -e /root/broken").rc == 1
+    assert bob.check_output("hostname") == "controller"
+
+
 def test_down_leaves_nothing_in_libvirt(klass):
     subprocess.run(["virsh", "-c", "qemu:///system", "net-destroy", BLOCKER], capture_output=True)
     down = invoke(klass["env"], "class.down", str(klass["file"]), "--purge")
     assert "down: 3 of 3 labs ok" in down.stdout
     assert leftovers(f"labbuilder-{CLASS}-") == {"domains": [], "networks": [], "volumes": []}
     assert not klass["cdir"].exists()
+    for student in ("Alice", "Bob"):
+        with pytest.raises(OSError):
+            through_forward(klass, student)  # the forwards ended with their labs
