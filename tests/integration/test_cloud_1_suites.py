@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from labbuilder.commands import snapshot
+from labbuilder.labdir import LabDir
+
 from .cloudlab import cases, failed
 
 pytestmark = pytest.mark.cloud
@@ -56,3 +59,8 @@ def test_suite_passes_on_the_real_cloud(cloudlab, tmp_path, suite):
     assert missing == [], f"not checked: {missing}; checked: {sorted(ran)}"
     if suite in EXPECTED:  # the ovs suite skips its EL9-only checks (ifcfg-br-ex) here
         assert all(c.find("skipped") is None for c in ran.values())
+
+
+def test_the_restore_gate_finds_every_api_answering(cloudlab):
+    """The gate `snapshot.restore` and `reset` end with on a deployed lab, against a real cloud."""
+    assert snapshot.api_problems(LabDir(cloudlab.labdir), timeout=0) == []

@@ -10,6 +10,9 @@ import time
 
 import pytest
 
+from labbuilder.commands import snapshot
+from labbuilder.labdir import LabDir
+
 from .cloudlab import failed
 
 pytestmark = pytest.mark.cloud
@@ -51,3 +54,8 @@ def test_stopped_api_fails_sockets_and_endpoints(cloudlab, tmp_path):
         f"test_endpoint_answers[image-{interface}]" for interface in ("admin", "internal", "public")
     ]
     assert "image public endpoint http://10.199.1.10:9292 does not answer" in str(failed(endpoints))
+    gate = snapshot.api_problems(LabDir(cloudlab.labdir), timeout=0)  # as after a restore
+    assert sorted(p.split(" endpoint ")[0] for p in gate) == [
+        "image admin", "image internal", "image public"
+    ]  # fmt: skip
+    assert any(p.startswith("image public endpoint http://10.199.1.10:9292 does not") for p in gate)
