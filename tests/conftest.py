@@ -20,3 +20,14 @@ INVOKE = str(Path(sys.prefix) / "bin" / "invoke")
 def lab_of(*, kvm: bool = True, nested: bool = True, **settings: object) -> Lab:
     """The lab planned from ``settings`` (defaults for the rest) on a host with ``kvm``."""
     return plan(resolve(("test", settings)), kvm=kvm, nested=nested)
+
+
+def fake_program(directory: Path, name: str, text: str, path: str) -> str:
+    """``text`` as executable ``name`` in ``directory/bin``; ``path`` with that folder first,
+    for the caller to put in the environment (with monkeypatch)."""
+    bin_dir = directory / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    program = bin_dir / name
+    program.write_text(text)
+    program.chmod(0o755)
+    return f"{bin_dir}:{path}"

@@ -21,6 +21,7 @@ from labbuilder.model.settings import resolve
 from labbuilder.render import inventory
 from labbuilder.reporter import Reporter
 from labbuilder.stages import forward
+from tests.conftest import fake_program
 
 FAKE_SSH = f"""#!{sys.executable}
 import os, socket, sys, time
@@ -50,14 +51,8 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def fake_ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    ssh = bin_dir / "ssh"
-    ssh.write_text(FAKE_SSH)
-    ssh.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    return ssh
+def fake_ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", fake_program(tmp_path, "ssh", FAKE_SSH, os.environ["PATH"]))
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ import pytest
 
 from labbuilder.adapters import vagrant as vagrantctl
 from labbuilder.errors import ToolError
+from tests.conftest import fake_program
 
 FAKE_VAGRANT = """#!/bin/bash
 echo "$*" > "$FAKE_DIR/argv"
@@ -31,12 +32,7 @@ exit "${FAKE_VAGRANT_RC:-0}"
 
 @pytest.fixture
 def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    script = bin_dir / "vagrant"
-    script.write_text(FAKE_VAGRANT)
-    script.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.setenv("PATH", fake_program(tmp_path, "vagrant", FAKE_VAGRANT, "/usr/bin:/bin"))
     monkeypatch.setenv("FAKE_DIR", str(tmp_path))
     monkeypatch.delenv("VAGRANT_CHECKPOINT_DISABLE", raising=False)
     return tmp_path
