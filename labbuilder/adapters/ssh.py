@@ -6,9 +6,11 @@ Everything goes through ``shell.run``; nodes are addressed by their name in that
 from __future__ import annotations
 
 import shlex
+import tempfile
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from labbuilder.adapters import shell
@@ -35,6 +37,8 @@ def unreachable(stderr: str) -> bool:
 @dataclass(frozen=True)
 class Remote:
     ssh_config: Path
+    connect_delay: float = CONNECT_DELAY
+    """Seconds before the second try when the node could not be reached (then twice that...)."""
 
     def ssh_argv(self, node: str, command: str) -> list[str]:
         return ["ssh", "-F", str(self.ssh_config), *SSH_OPTIONS, node, command]
@@ -72,7 +76,7 @@ class Remote:
                 raise ToolError(f"on {node}: {err.message}") from None
             if not (result.rc == SSH_FAILED and unreachable(result.stderr)):
                 break
-            time.sleep(CONNECT_DELAY * (attempt + 1))  # sshd reloading, or the NIC moving
+            time.sleep(self.connect_delay * (attempt + 1))  # sshd reloading, or the NIC moving
         if check and result.rc != 0:
             raise shell.failure(f"on {node}: `{command[:60]}`", result.rc, result.output, "ssh")
         return result
@@ -128,6 +132,26 @@ class Remote:
             ["bash", "-c", f"base64 -d | tar -C {shlex.quote(str(local))} -xf -"],
             input_text=tar.stdout,
         )
+
+
+def shared_connections(ssh_config: Path, control_dir: Path) -> Path:
+    """The lab's ssh-config with one shared connection per node (each command then costs no
+    new handshake); the masters end by themselves once idle."""
+    control_dir.mkdir(mode=0o700)
+    path = control_dir / "ssh-config"
+    path.write_text(
+        f"Host *\n  ControlMaster auto\n  ControlPath {control_dir}/%C\n  ControlPersist 20s\n\n"
+        + ssh_config.read_text(encoding="utf-8")
+    )
+    return path
+
+
+@contextmanager
+def sharing(remote: Remote) -> Iterator[Remote]:
+    """``remote`` with one shared connection per node while the block runs (a fresh set of
+    masters each time: none outlives a revert to talk to a guest that forgot it)."""
+    with tempfile.TemporaryDirectory(prefix="labbuilder-ssh-") as tmp:
+        yield replace(remote, ssh_config=shared_connections(remote.ssh_config, Path(tmp) / "mux"))
 
 
 def new_keypair(path: Path, comment: str) -> str:

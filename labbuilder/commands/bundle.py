@@ -22,7 +22,7 @@ from typing import Any
 from labbuilder import __name__ as package_name
 from labbuilder.adapters import nodecollect, shell
 from labbuilder.adapters.libvirt import connect
-from labbuilder.adapters.ssh import Remote
+from labbuilder.adapters.ssh import Remote, shared_connections
 from labbuilder.commands import report as reports
 from labbuilder.commands.bundlefile import LAB_DIR, MANIFEST
 from labbuilder.commands.context import lab_dir, libvirt_uri
@@ -104,18 +104,6 @@ def libvirt_xml(config: Mapping[str, Any], lab: str, dest: Path) -> tuple[str, l
             return virt.version(), missing
     except ToolError as err:
         return "unknown", [f"libvirt: {err.message}"]
-
-
-def shared_connections(ssh_config: Path, control_dir: Path) -> Path:
-    """The lab's ssh-config with one shared connection per node (each command then costs no
-    new handshake); the masters end by themselves once idle."""
-    control_dir.mkdir(mode=0o700)
-    path = control_dir / "ssh-config"
-    path.write_text(
-        f"Host *\n  ControlMaster auto\n  ControlPath {control_dir}/%C\n  ControlPersist 20s\n\n"
-        + ssh_config.read_text(encoding="utf-8")
-    )
-    return path
 
 
 def nodes(labdir: LabDir, dest: Path, running: Mapping[str, bool], control_dir: Path) -> list[str]:

@@ -12,14 +12,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from labbuilder.adapters.ssh import Remote
+from labbuilder.adapters.ssh import Remote, sharing
 from labbuilder.errors import LabError, ToolError
 from labbuilder.model.snapshots import clock_offset, clock_step_command
 
 CLOCK_TOLERANCE = 1.0
+RESUMED_RETRY = 0.5
+"""Seconds before SSH is tried again on a guest just resumed: it answers neither ARP nor SSH
+for its first 2-3 s, and the first try has already waited out the host's 3 s ARP timeout."""
 T = TypeVar("T")
 
 
@@ -89,12 +92,15 @@ def settle(
     remote: Remote, nodes: Sequence[str], timeout: float, *, booting: bool = True
 ) -> list[NodeHealth]:
     """Wait for SSH on every node (after a boot), step their clocks, and report the health
-    gate. Resumed guests answer at once, so they skip the wait (``booting=False``)."""
+    gate. Resumed guests answer within seconds, so they skip the wait (``booting=False``) and
+    are tried again sooner. One shared SSH connection per node carries the three calls."""
+    tried = remote if booting else replace(remote, connect_delay=RESUMED_RETRY)
+    with sharing(tried) as shared:
 
-    def one(node: str) -> NodeHealth:
-        if booting:
-            wait_ssh(remote, node, timeout)
-        step_clock(remote, node)
-        return node_health(remote, node)
+        def one(node: str) -> NodeHealth:
+            if booting:
+                wait_ssh(shared, node, timeout)
+            step_clock(shared, node)
+            return node_health(shared, node)
 
-    return list(each(nodes, one).values())
+        return list(each(nodes, one).values())
