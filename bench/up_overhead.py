@@ -21,9 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from labbuilder.adapters.vagrant import box_volumes
+from labbuilder.adapters.libvirt import connect
+from labbuilder.adapters.vagrant import Vagrant
 from labbuilder.model.boxes import TEST_BOX_NAME
-from labbuilder.stages.vms import box_volume_prefix
+from labbuilder.stages.vms import box_imported
 
 ROOT = Path(__file__).resolve().parent.parent
 INVOKE = str(Path(sys.prefix) / "bin" / "invoke")
@@ -48,17 +49,9 @@ def run(argv: list[str], cwd: Path, env: dict[str, str], *, check: bool = True) 
 
 
 def box_in_pool() -> bool:
-    """The pool holds the base volumes of the box as installed (the names `up` looks for)."""
-    wanted = box_volumes(TEST_BOX_NAME)
-    out = subprocess.run(
-        [*VIRSH, "vol-list", "default"], capture_output=True, text=True, check=False
-    )
-    listed = {
-        line.split()[0]
-        for line in out.stdout.splitlines()
-        if box_volume_prefix(TEST_BOX_NAME) in line
-    }
-    return wanted is not None and set(wanted) <= listed
+    """The pool holds the base volumes of the box as installed (what `up` itself asks)."""
+    with connect(VIRSH[2]) as virt:
+        return box_imported(TEST_BOX_NAME, virt, Vagrant(ROOT))
 
 
 class Bench:

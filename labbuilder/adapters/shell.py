@@ -171,13 +171,12 @@ def is_running(pid: int, argv: Sequence[str]) -> bool:
     """True when process ``pid`` runs ``argv`` (a PID taken by another process after a reboot
     is not ours): the same arguments after the program, which is named among the words before
     them (a script's interpreter comes first)."""
+    if not alive(pid):
+        return False
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-        status = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
-    if status.rsplit(")", 1)[-1].split()[0] == "Z":
-        return False  # exited, not yet reaped
     words = [w.decode(errors="replace") for w in raw.split(b"\0")[:-1]]
     args = list(argv[1:])
     head = words[: len(words) - len(args)]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from labbuilder.adapters.shell import Result, run
+from labbuilder.adapters.shell import Result, alive, run
 from labbuilder.errors import ToolError
 from labbuilder.model.testcloud import cache_key
 
@@ -73,7 +73,7 @@ def holder(paths: Paths) -> int | None:
         pid = int(paths.holder_pid.read_text(encoding="utf-8").strip())
     except (FileNotFoundError, ValueError):
         return None
-    return pid if Path(f"/proc/{pid}").exists() else None
+    return pid if alive(pid) else None
 
 
 def up(

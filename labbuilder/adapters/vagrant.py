@@ -76,6 +76,11 @@ def home() -> Path:
     return Path(os.environ.get("VAGRANT_HOME") or HOME)
 
 
+def box_volume_prefix(box: str) -> str:
+    """How vagrant-libvirt's names of a box's base volumes begin, for every version and copy."""
+    return box.replace("/", "-VAGRANTSLASH-") + "_vagrant_box_image"
+
+
 def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) if part.isdigit() else 0 for part in re.split(r"[.-]", version))
 
@@ -90,10 +95,10 @@ def box_volumes(name: str, vagrant_home: Path | None = None) -> list[str] | None
     box (``0``) written ``0_<mtime of the image>``; disk ``box`` for a v1 box (``box.img``),
     else each of ``disks`` by its ``name``, or its ``path`` without the extension.
     """
-    escaped = name.replace("/", "-VAGRANTSLASH-")
+    installed = (vagrant_home or home()) / "boxes" / name.replace("/", "-VAGRANTSLASH-")
     found = [
         (_version_key(d.name), d.name, meta.parent)
-        for d in ((vagrant_home or home()) / "boxes" / escaped).glob("*")
+        for d in installed.glob("*")
         for meta in (*d.glob("libvirt/metadata.json"), *d.glob("*/libvirt/metadata.json"))
     ]
     if not found:
@@ -115,7 +120,7 @@ def box_volumes(name: str, vagrant_home: Path | None = None) -> list[str] | None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     return [
-        f"{escaped}_vagrant_box_image_{stamp}_{disk.replace('/', '-SLASH-')}.img"
+        f"{box_volume_prefix(name)}_{stamp}_{disk.replace('/', '-SLASH-')}.img"
         for (disk, _), stamp in zip(images, stamps, strict=True)
     ]
 

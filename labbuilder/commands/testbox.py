@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from labbuilder.adapters import vagrant as vagrantctl
 from labbuilder.adapters.libvirt import connect
 from labbuilder.commands.context import libvirt_uri, testbox_dir
 from labbuilder.model import boxes
@@ -23,6 +24,8 @@ def test_box(config: Mapping[str, Any]) -> list[str]:
             if virt.domains("labbuilder-"):
                 lines.append("kept earlier base volumes of the box: labs still boot from them")
             else:
-                stale = virt.remove_volumes(vms.POOL, vms.box_volume_prefix(boxes.TEST_BOX_NAME))
+                stale = virt.remove_volumes(
+                    vms.POOL, vagrantctl.box_volume_prefix(boxes.TEST_BOX_NAME)
+                )
                 lines += [f"removed stale base volume {v}" for v in stale]
     return lines

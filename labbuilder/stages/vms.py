@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from labbuilder.adapters.libvirt import Virt
-from labbuilder.adapters.vagrant import Vagrant
+from labbuilder.adapters.vagrant import Vagrant, box_volume_prefix
 from labbuilder.errors import ToolError
 from labbuilder.labdir import LabDir, write_atomic
 from labbuilder.model.lab import Lab
@@ -23,11 +23,6 @@ POOL = "default"
 
 def machine_dir(labdir: LabDir, node: str) -> Path:
     return labdir.root / ".vagrant" / "machines" / node / "libvirt"
-
-
-def box_volume_prefix(box: str) -> str:
-    """How vagrant-libvirt's names of a box's base volumes begin, for every version and copy."""
-    return box.replace("/", "-VAGRANTSLASH-") + "_vagrant_box_image"
 
 
 def box_imported(box: str, virt: Virt, vg: Vagrant) -> bool:

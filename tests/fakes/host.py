@@ -12,11 +12,11 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from labbuilder.adapters.vagrant import Machine
+from labbuilder.adapters.vagrant import Machine, box_volume_prefix
 from labbuilder.errors import ToolError
 from labbuilder.labdir import LabDir
 from labbuilder.model.lab import Lab
-from labbuilder.stages.vms import POOL, box_volume_prefix, machine_dir
+from labbuilder.stages.vms import POOL, machine_dir
 
 
 @dataclass
