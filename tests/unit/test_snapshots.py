@@ -5,14 +5,18 @@ facts parsed from a real vagrant-libvirt domain's XML (tests/fixtures/libvirt)."
 from __future__ import annotations
 
 import subprocess
+import threading
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from labbuilder.adapters.libvirt.domains import parse_domain
-from labbuilder.errors import ConfigError, PreflightError, StateError
+from labbuilder.errors import ConfigError, PreflightError, StateError, ToolError
 from labbuilder.model import snapshots as snap
+from labbuilder.stages import snapshots
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "libvirt"
 DOMAIN_XML = (FIXTURES / "domain-testbox.xml").read_text()
@@ -209,3 +213,61 @@ def test_clock_step_command_moves_the_clock_relative_to_its_own_now(offset, tmp_
 def test_clock_offset_and_version():
     assert snap.clock_offset("105.25\n", 100.0) == pytest.approx(5.25)
     assert snap.parse_version("9.0.0") == (9, 0, 0) and snap.parse_version("10.10") == (10, 10, 0)
+
+
+class FakeDomains:
+    """libvirt's snapshot calls at the API edge: ``fail`` names the domains whose snapshot
+    fails; every call waits at a barrier, so calls made one after another would break it."""
+
+    def __init__(self, names: list[str], fail: set[str]) -> None:
+        self.barrier = threading.Barrier(len(names), timeout=5)
+        self.fail = fail
+        self.taken: set[str] = set()
+        self.deleted: list[str] = []
+
+    def snapshot(self, name: str, xml: str) -> None:
+        self.barrier.wait()  # BrokenBarrierError unless every domain's call is under way
+        if name in self.fail:
+            raise ToolError(f"snapshot of {name}: disk full")
+        self.taken.add(name)
+
+    def delete_snapshot(self, name: str, snapshot: str) -> bool:
+        self.deleted.append(name)
+        self.taken.discard(name)
+        return True
+
+
+@pytest.mark.parametrize(
+    ("fail", "taken", "error"),
+    [
+        (set(), {"a", "b", "c"}, None),
+        ({"b"}, set(), "snapshot of b: disk full"),
+        ({"a", "c"}, set(), "snapshot of a: disk full"),
+    ],
+    ids=["all-taken", "one-fails", "two-fail"],
+)
+def test_snapshots_are_taken_at_once_and_a_failure_leaves_none(fail, taken, error):
+    names = ["a", "b", "c"]
+    dom = FakeDomains(names, fail)
+    target = SimpleNamespace(dom=dom)
+    if error is None:
+        snapshots._take(target, names, "s", "<domainsnapshot/>")
+    else:
+        with pytest.raises(ToolError, match=error):
+            snapshots._take(target, names, "s", "<domainsnapshot/>")
+    assert dom.taken == taken
+    assert sorted(dom.deleted) == (sorted(set(names) - fail) if fail else [])
+
+
+def test_on_every_raises_the_first_error_after_every_call_ended():
+    ended: list[str] = []
+
+    def slow_or_failing(name: str) -> None:
+        if name == "a":
+            raise ToolError("reverting a failed")
+        time.sleep(0.2)
+        ended.append(name)
+
+    with pytest.raises(ToolError, match="reverting a failed"):
+        snapshots.on_every(["a", "b", "c"], slow_or_failing)
+    assert sorted(ended) == ["b", "c"]

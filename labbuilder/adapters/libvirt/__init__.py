@@ -57,7 +57,10 @@ def network_xml(
     if net.forward == "nat":
         fwd = ET.SubElement(root, "forward", mode="nat")
         ET.SubElement(ET.SubElement(fwd, "nat"), "port", start="1024", end="65535")
-    ET.SubElement(root, "bridge", stp="on", delay="0")
+    # No spanning tree: a lab's bridge holds only its VMs' ports, so there is no loop to break,
+    # and with STP on a new port (every QEMU a revert starts) forwards nothing for its first
+    # 2-4 s (the kernel's minimum forward delay), which a resumed guest spends deaf.
+    ET.SubElement(root, "bridge", stp="off", delay="0")
     if domain:
         ET.SubElement(root, "domain", name=domain, localOnly="yes")
     ip = ET.SubElement(root, "ip", address=str(net.host_ip), prefix=str(net.prefixlen))
