@@ -21,8 +21,8 @@ from labbuilder.model.snapshots import clock_offset, clock_step_command
 
 CLOCK_TOLERANCE = 1.0
 RESUMED_RETRY = 0.5
-"""Seconds before SSH is tried again on a guest just resumed: it answers neither ARP nor SSH
-for its first 2-3 s, and the first try has already waited out the host's 3 s ARP timeout."""
+"""Seconds before SSH is tried again on a guest just resumed: it answers within a second or two
+(a lab bridge without spanning tree forwards a reverted VM's new port at once)."""
 T = TypeVar("T")
 
 
