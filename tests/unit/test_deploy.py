@@ -390,3 +390,31 @@ def test_detached_run_on_this_host(tmp_path: Path) -> None:
     assert followed.progress.failure.manifest == "10.1.1.21_compute.pp"
     assert "10.1.1.21_compute.pp" in [squeeze(line).split()[0] for line in lines_of(out)]
     assert (work / "packstack.rc").read_text() == "1\n"
+
+
+def test_a_run_caught_while_it_execs_is_not_taken_for_gone(tmp_path: Path) -> None:
+    """Right after the start, the detached PID may still be exec'ing (its cmdline reads empty
+    for an instant): the status poll asks again before it calls the run gone. Here the window
+    is stretched: the process is ``bash start.sh`` for 0.3 s, then names itself packstack."""
+    script = tmp_path / "start.sh"
+    script.write_text("sleep 0.3\nexec -a packstack sleep 5\n")
+    proc = subprocess.Popen(["bash", str(script)])
+    try:
+        files = RunFiles(str(tmp_path))
+        answer = subprocess.run(
+            ["bash", "-c", status_script(Handle(1, "pid", str(proc.pid)), 0, files)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert parse_poll(answer) == Poll(True, None, b"")
+    finally:
+        proc.kill()
+        proc.wait()
+    gone = subprocess.run(
+        ["bash", "-c", status_script(Handle(1, "pid", str(proc.pid)), 0, files)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert parse_poll(gone) == Poll(False, None, b"")

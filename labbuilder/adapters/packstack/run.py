@@ -102,14 +102,17 @@ def start_script(number: int, env: Mapping[str, str], files: RunFiles = FILES) -
 
 def status_script(handle: Handle, offset: int | None, files: RunFiles = FILES) -> str:
     """Alive first, then the exit code (a run that is gone and left none was killed), then
-    the output from byte ``offset`` on, base64 (none for ``offset=None``)."""
+    the output from byte ``offset`` on, base64 (none for ``offset=None``).
+
+    A run that looks gone is asked again a second later: while the detached process execs
+    (setsid, nohup, bash) its ``/proc/PID/cmdline`` reads empty for an instant."""
     if handle.kind == "unit":
         alive = f"systemctl is-active --quiet {shlex.quote(handle.value)}"
     else:
         alive = f"grep -qs packstack /proc/{int(handle.value)}/cmdline"
     out = shlex.quote(files.output)
     lines = [
-        f"if {alive}; then alive=1; else alive=0; fi",
+        f"if {alive} || {{ sleep 1; {alive}; }}; then alive=1; else alive=0; fi",
         f"rc=$(cat {shlex.quote(files.exit_code)} 2>/dev/null || true)",
         f"size=$(stat -c %s {out} 2>/dev/null || echo 0)",
         'echo "status alive=$alive rc=$rc size=$size"',
