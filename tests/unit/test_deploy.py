@@ -399,22 +399,17 @@ def test_a_run_caught_while_it_execs_is_not_taken_for_gone(tmp_path: Path) -> No
     script = tmp_path / "start.sh"
     script.write_text("sleep 0.3\nexec -a packstack sleep 5\n")
     proc = subprocess.Popen(["bash", str(script)])
+    files = RunFiles(str(tmp_path))
+
+    def poll() -> Poll:
+        script = status_script(Handle(1, "pid", str(proc.pid)), 0, files)
+        return parse_poll(
+            subprocess.run(["bash", "-c", script], capture_output=True, text=True).stdout
+        )
+
     try:
-        files = RunFiles(str(tmp_path))
-        answer = subprocess.run(
-            ["bash", "-c", status_script(Handle(1, "pid", str(proc.pid)), 0, files)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        assert parse_poll(answer) == Poll(True, None, b"")
+        assert poll() == Poll(True, None, b"")
     finally:
         proc.kill()
         proc.wait()
-    gone = subprocess.run(
-        ["bash", "-c", status_script(Handle(1, "pid", str(proc.pid)), 0, files)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert parse_poll(gone) == Poll(False, None, b"")
+    assert poll() == Poll(False, None, b"")
