@@ -76,9 +76,14 @@ def home() -> Path:
     return Path(os.environ.get("VAGRANT_HOME") or HOME)
 
 
+def _escaped(box: str) -> str:
+    """A box name as Vagrant writes it in its box directory (and vagrant-libvirt in volumes)."""
+    return box.replace("/", "-VAGRANTSLASH-")
+
+
 def box_volume_prefix(box: str) -> str:
     """How vagrant-libvirt's names of a box's base volumes begin, for every version and copy."""
-    return box.replace("/", "-VAGRANTSLASH-") + "_vagrant_box_image"
+    return _escaped(box) + "_vagrant_box_image"
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -95,7 +100,7 @@ def box_volumes(name: str, vagrant_home: Path | None = None) -> list[str] | None
     box (``0``) written ``0_<mtime of the image>``; disk ``box`` for a v1 box (``box.img``),
     else each of ``disks`` by its ``name``, or its ``path`` without the extension.
     """
-    installed = (vagrant_home or home()) / "boxes" / name.replace("/", "-VAGRANTSLASH-")
+    installed = (vagrant_home or home()) / "boxes" / _escaped(name)
     found = [
         (_version_key(d.name), d.name, meta.parent)
         for d in installed.glob("*")

@@ -9,9 +9,10 @@ moves its clock by that offset relative to its own now (SSH start-up time does n
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -30,6 +31,32 @@ def each(nodes: Sequence[str], fn: Callable[[str], T]) -> dict[str, T]:
     """``fn`` on every node at once (the guests are independent; SSH waits dominate)."""
     with ThreadPoolExecutor(max_workers=max(1, len(nodes))) as pool:
         return dict(zip(nodes, pool.map(fn, nodes), strict=True))
+
+
+def on_every(
+    names: Iterable[str], fn: Callable[[str], object], undo: Callable[[str], object] | None = None
+) -> None:
+    """``fn`` on every node or domain at once (SSH waits, or libvirt jobs that each take seconds
+    of I/O). When one fails (or on Ctrl-C), the calls under way still end, ``undo`` runs on
+    those that succeeded, and the first error is raised."""
+    listed = list(names)
+    interrupted: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=max(1, len(listed))) as pool:
+        futures = {name: pool.submit(fn, name) for name in listed}
+        try:
+            wait(list(futures.values()))
+        except BaseException as err:  # the pool's exit still waits for the calls under way
+            interrupted = err
+    errors = [e for f in futures.values() if (e := f.exception()) is not None]
+    problem = interrupted or (errors[0] if errors else None)
+    if problem is None:
+        return
+    if undo is not None:
+        for name, future in futures.items():
+            if future.exception() is None:
+                with contextlib.suppress(LabError):
+                    undo(name)
+    raise problem
 
 
 def offset(remote: Remote, node: str) -> float:

@@ -12,8 +12,6 @@ and the fix), not by its whole output.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath
 
 from labbuilder import PROJECT_ROOT
@@ -22,18 +20,11 @@ from labbuilder.errors import ToolError
 from labbuilder.model.lab import Lab
 from labbuilder.model.provisioning import ROOT_KEY, Phase, Step, plan
 from labbuilder.reporter import Reporter
+from labbuilder.stages import guests
 
 SOURCE_DIR = PROJECT_ROOT / "provision"
 """Uploaded whole to every node: the scripts and the library they source (``lib.bash``)."""
 REMOTE_DIR = "/opt/labbuilder/provision"
-
-
-def on_each(nodes: Iterable[str], step: Callable[[str], None]) -> None:
-    """Run ``step`` for every node in parallel; the first failure is raised."""
-    names = list(nodes)
-    with ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:
-        for future in [pool.submit(step, name) for name in names]:
-            future.result()
 
 
 def failure_line(script: str, stderr: str, stdout: str) -> str:
@@ -69,7 +60,7 @@ def run_phase(remote: Remote, reporter: Reporter, phase: Phase, values: dict[str
             if step.done:
                 reporter.node(node, step.done)
 
-    on_each(phase.nodes(), node_steps)
+    guests.on_every(phase.nodes(), node_steps)
 
 
 def check_root_logins(lab: Lab, remote: Remote, reporter: Reporter) -> None:
@@ -91,7 +82,9 @@ def check_root_logins(lab: Lab, remote: Remote, reporter: Reporter) -> None:
 
 
 def provision(lab: Lab, remote: Remote, reporter: Reporter) -> None:
-    on_each((n.name for n in lab.nodes), lambda n: remote.put_dir(n, SOURCE_DIR, REMOTE_DIR))
+    guests.on_every(
+        (n.name for n in lab.nodes), lambda n: remote.put_dir(n, SOURCE_DIR, REMOTE_DIR)
+    )
     if lab.box.os_family != "el9":
         reporter.warn(
             f"box {lab.box.name} is not CentOS Stream 9: the EL9 steps (SELinux, RDO "

@@ -13,8 +13,6 @@ import contextlib
 import json
 import shutil
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -151,35 +149,9 @@ def save(target: Target, name: str, mode: str = "warm", *, auto: bool = False) -
     return record
 
 
-def on_every(
-    names: Sequence[str], fn: Callable[[str], object], undo: Callable[[str], object] | None = None
-) -> None:
-    """``fn`` on every domain at once: libvirt runs each domain's job on its own, and a revert
-    or a snapshot with memory is seconds of I/O per domain. When one fails (or on Ctrl-C), the
-    calls under way still end, ``undo`` runs on those that succeeded, and the first error is
-    raised."""
-    interrupted: BaseException | None = None
-    with ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:
-        futures = {name: pool.submit(fn, name) for name in names}
-        try:
-            wait(list(futures.values()))
-        except BaseException as err:  # the pool's exit still waits for the calls under way
-            interrupted = err
-    errors = [e for f in futures.values() if (e := f.exception()) is not None]
-    problem = interrupted or (errors[0] if errors else None)
-    if problem is None:
-        return
-    if undo is not None:
-        for name, future in futures.items():
-            if future.exception() is None:
-                with contextlib.suppress(LabError):
-                    undo(name)
-    raise problem
-
-
 def _take(target: Target, names: list[str], snapshot: str, xml: str) -> None:
     """One snapshot per domain, all at once; on any failure the ones taken are deleted again."""
-    on_every(
+    guests.on_every(
         names,
         lambda domain: target.dom.snapshot(domain, xml),
         undo=lambda domain: target.dom.delete_snapshot(domain, snapshot),
@@ -230,7 +202,7 @@ def restore(target: Target, name: str) -> Restored:
     model.plan_restore(target.name, record, recorded, target.inventory(), domains, target.host())
     started = time.monotonic()
     if record.mode == "warm":
-        on_every(names, lambda domain: target.dom.revert(domain, name, paused=True))
+        guests.on_every(names, lambda domain: target.dom.revert(domain, name, paused=True))
         for domain in names:
             target.dom.resume(domain)
     else:
@@ -239,7 +211,7 @@ def restore(target: Target, name: str) -> Restored:
             target.dom.power_off(domain)
             target.dom.revert(domain, name, paused=False)
 
-        on_every(names, back)
+        guests.on_every(names, back)
         power.start(target.dom, names, target.reporter)
     reverted = time.monotonic() - started
     target.reporter.say(f"{len(names)} VMs back at snapshot {name!r} in {reverted:.1f} s")

@@ -16,7 +16,7 @@ import pytest
 from labbuilder.adapters.libvirt.domains import parse_domain
 from labbuilder.errors import ConfigError, PreflightError, StateError, ToolError
 from labbuilder.model import snapshots as snap
-from labbuilder.stages import snapshots
+from labbuilder.stages import guests, snapshots
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "libvirt"
 DOMAIN_XML = (FIXTURES / "domain-testbox.xml").read_text()
@@ -259,7 +259,7 @@ def test_snapshots_are_taken_at_once_and_a_failure_leaves_none(fail, taken, erro
     assert sorted(dom.deleted) == (sorted(set(names) - fail) if fail else [])
 
 
-def test_on_every_raises_the_first_error_after_every_call_ended():
+def test_guests_on_every_raises_the_first_error_after_every_call_ended():
     ended: list[str] = []
 
     def slow_or_failing(name: str) -> None:
@@ -269,5 +269,5 @@ def test_on_every_raises_the_first_error_after_every_call_ended():
         ended.append(name)
 
     with pytest.raises(ToolError, match="reverting a failed"):
-        snapshots.on_every(["a", "b", "c"], slow_or_failing)
+        guests.on_every(["a", "b", "c"], slow_or_failing)
     assert sorted(ended) == ["b", "c"]
