@@ -79,9 +79,19 @@ def unpack(encoded: str, dest: Path) -> int:
     if not encoded.strip():
         return 0
     data = base64.b64decode(encoded.strip())
+    root = dest.resolve()
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
         members = [m for m in tar.getmembers() if m.isfile() or m.isdir()]
-        tar.extractall(dest, members=members, filter="data")
+        for member in members:
+            target = (root / member.name).resolve()
+            if target != root and root not in target.parents:
+                raise tarfile.TarError(f"{member.name} would land outside {dest}")
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(dest, members=members, filter="data")
+        else:  # Python before 3.11.4 (Debian 12's own 3.11.2) has no extraction filters
+            for member in members:
+                member.mode &= 0o755  # what the data filter does to files and directories
+            tar.extractall(dest, members=members)  # noqa: S202 (paths checked above)
     return sum(1 for m in members if m.isfile())
 
 
