@@ -155,7 +155,6 @@ write_first_boot_identity() {
 [Unit]
 Description=Generate SSH host keys on first boot
 ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key
-Before=ssh.service
 
 [Service]
 Type=oneshot
@@ -163,9 +162,18 @@ ExecStart=/usr/bin/ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_k
 ExecStart=/usr/bin/ssh-keygen -q -t ecdsa -N "" -f /etc/ssh/ssh_host_ecdsa_key
 
 [Install]
-RequiredBy=ssh.service
+WantedBy=multi-user.target
 EOF
-    chroot "$rootfs" systemctl enable ssh-hostkeys.service ssh.service openvswitch-switch.service chrony.service
+    # Port 22 listens from early boot (socket activation, one `sshd -i` per connection), not
+    # from network.target on. Under emulation a guest's reserved address comes seconds before
+    # that target, and Vagrant retries a refused SSH connection without a pause
+    # (hashicorp/vagrant#10776), taking a host core from the booting guests. A connection that
+    # arrives before the host keys exist waits for them.
+    mkdir -p "$rootfs/etc/systemd/system/ssh@.service.d"
+    printf '[Unit]\nAfter=ssh-hostkeys.service\n' \
+        >"$rootfs/etc/systemd/system/ssh@.service.d/labbuilder-hostkeys.conf"
+    chroot "$rootfs" systemctl disable ssh.service
+    chroot "$rootfs" systemctl enable ssh-hostkeys.service ssh.socket openvswitch-switch.service chrony.service
     rm -f "$rootfs"/etc/openvswitch/conf.db "$rootfs"/etc/openvswitch/system-id.conf \
         "$rootfs"/etc/openvswitch/.conf.db.~lock~
 }

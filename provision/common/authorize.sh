@@ -8,7 +8,8 @@
 # would refuse the login. sshd is made to permit root key logins ("PermitRootLogin
 # prohibit-password": a drop-in that sorts first when sshd_config includes sshd_config.d, and any
 # "no" or "forced-commands-only" in sshd_config itself replaced); the configuration is checked
-# with "sshd -t" and sshd reloaded when something changed.
+# with "sshd -t" and sshd reloaded when something changed (a socket-activated sshd, started per
+# connection, needs no reload).
 #
 # Environment:
 #   SSH_DIR=PATH       directory to use instead of /root/.ssh
@@ -87,7 +88,14 @@ prohibit-password | without-password | yes) ;;
 esac
 if [ "$sshd_changed" = 1 ]; then
 	if [ -d "$(at /run/systemd/system)" ]; then
-		systemctl reload sshd.service 2>/dev/null || systemctl reload ssh.service
+		if systemctl is-active --quiet sshd.service || systemctl is-active --quiet ssh.service; then
+			systemctl reload sshd.service 2>/dev/null || systemctl reload ssh.service
+		elif systemctl is-active --quiet sshd.socket || systemctl is-active --quiet ssh.socket; then
+			log "sshd starts per connection (socket activation): the next login reads the new configuration"
+			exit 0
+		else
+			die "neither sshd's service nor its socket is active: start sshd and run this again"
+		fi
 	elif [ -s /run/sshd.pid ]; then
 		kill -HUP "$(cat /run/sshd.pid)"
 	else

@@ -173,7 +173,7 @@ def test_bundle_of_a_half_broken_lab_completes_and_names_what_it_missed(deployed
     remote = Remote(lab["labdir"] / "ssh-config")
     remote.run(
         refusing,
-        "setsid sh -c 'systemctl stop ssh.socket ssh; sleep 60; systemctl start ssh' "
+        "setsid sh -c 'systemctl stop ssh.socket ssh; sleep 60; systemctl start ssh.socket' "
         ">/dev/null 2>&1 </dev/null &",
         sudo=True,
     )
