@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import fake_program
+
 PROVISION = Path(__file__).parent.parent.parent / "provision"
 SCRIPTS = sorted(PROVISION.rglob("*.sh"))
 COMMON = PROVISION / "common"
@@ -362,3 +364,51 @@ def test_el9_scripts_refuse_other_systems(script: Path, args: list[str]) -> None
     code, output = run(script, *args, env={"UPDATE_POLICY": "none"})
     assert code == 1
     assert "is for CentOS Stream 9 (ID=centos, VERSION_ID=9); this host is" in output
+
+
+FAKE_SYSTEMCTL = """#!/bin/bash
+echo "$*" >> "$FAKE_DIR/systemctl"
+if [ "$1" = is-active ]; then
+    for unit in $FAKE_ACTIVE; do [ "$unit" = "${@: -1}" ] && exit 0; done
+    exit 3
+fi
+"""
+FAKE_SSHD = """#!/bin/bash
+[ "$1" = -T ] && echo "permitrootlogin prohibit-password"
+exit 0
+"""
+
+
+@pytest.mark.parametrize(
+    ("active", "code", "reloads", "message"),
+    [
+        ("ssh.service", 0, ["reload sshd.service"], "sshd reloaded"),
+        ("sshd.service", 0, ["reload sshd.service"], "sshd reloaded"),
+        ("ssh.socket", 0, [], "sshd starts per connection (socket activation)"),
+        ("", 1, [], "neither sshd's service nor its socket is active: start sshd"),
+    ],
+)
+def test_authorize_reloads_sshd_only_where_a_daemon_runs(
+    tmp_path: Path, active: str, code: int, reloads: list[str], message: str
+) -> None:
+    """A changed sshd configuration: a running sshd service is reloaded; a socket-activated sshd
+    (one ``sshd -i`` per connection, as on the test box) reads it at the next login; with
+    neither, one line says so. ``systemctl`` and ``sshd`` are fakes on PATH (shell scripts)."""
+    fake_program(tmp_path, "sshd", FAKE_SSHD, "")
+    path = fake_program(tmp_path, "systemctl", FAKE_SYSTEMCTL, "/usr/bin:/bin")
+    (tmp_path / "root" / "run" / "systemd" / "system").mkdir(parents=True)
+    sshd_config = tmp_path / "sshd_config"
+    sshd_config.write_text("PermitRootLogin no\n")
+    env = {
+        "PATH": path,
+        "ROOT": str(tmp_path / "root"),
+        "SSH_DIR": str(tmp_path / "root-ssh"),
+        "SSHD_CONFIG": str(sshd_config),
+        "FAKE_DIR": str(tmp_path),
+        "FAKE_ACTIVE": active,
+    }
+    done_code, output = run(COMMON / "authorize.sh", KEY, env=env)
+    calls = (tmp_path / "systemctl").read_text().splitlines()
+    assert (done_code, message in output) == (code, True), output
+    assert [c for c in calls if c.startswith("reload")] == reloads
+    assert sshd_config.read_text() == "PermitRootLogin prohibit-password\n"
